@@ -1,0 +1,39 @@
+"""Formatting an event's dates and times the way a meeting program prints them."""
+
+from datetime import date
+
+from django import template
+from django.utils.dateformat import format as date_format
+
+register = template.Library()
+
+
+def date_range(start: date, end: date) -> str:
+    """'November 12–13, 2024', 'October 30 – November 1, 2024' or 'December 30, 2024 – January 2, 2025'."""
+    if start == end:
+        return date_format(start, "l, F j, Y")
+    if start.year != end.year:
+        return f"{date_format(start, 'F j, Y')} – {date_format(end, 'F j, Y')}"
+    if start.month != end.month:
+        return f"{date_format(start, 'F j')} – {date_format(end, 'F j, Y')}"
+    return f"{date_format(start, 'F j')}–{date_format(end, 'j, Y')}"
+
+
+@register.simple_tag
+def event_dates(event) -> str:
+    return date_range(event.start_date, event.end_date)
+
+
+@register.filter
+def local(value, event):
+    """The aware datetime in the event's own timezone."""
+    return value.astimezone(event.tzinfo) if value else value
+
+
+@register.simple_tag
+def time_span(start, end, event) -> str:
+    """'9:00 – 10:30 AM EST' in the event's timezone, with the zone said."""
+    start, end = start.astimezone(event.tzinfo), end.astimezone(event.tzinfo)
+    if date_format(start, "A") == date_format(end, "A"):
+        return f"{date_format(start, 'g:i')} – {date_format(end, 'g:i A T')}"
+    return f"{date_format(start, 'g:i A')} – {date_format(end, 'g:i A T')}"

@@ -1,0 +1,106 @@
+"""factory_boy factories for the whole suite."""
+
+import datetime as dt
+import zoneinfo
+
+import factory
+from django.contrib.auth import get_user_model
+
+from program.models import Event, EventRole, Person, Recording, Role, Session, SessionPerson, Talk, TalkSpeaker
+
+NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.org")
+    password = factory.PostGenerationMethodCall("set_password", "correct horse battery staple")
+
+
+class StaffFactory(UserFactory):
+    is_staff = True
+    is_superuser = True
+
+
+class EventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Event
+
+    slug = factory.Sequence(lambda n: f"workshop-{n}")
+    name = factory.Sequence(lambda n: f"NeuroAI Workshop {n}")
+    start_date = dt.date(2030, 11, 12)
+    end_date = dt.date(2030, 11, 13)
+    timezone = "America/New_York"
+    venue_name = "NIH Campus"
+    venue_address = "Bethesda, MD"
+    contact_email = "workshop@example.org"
+    in_person_capacity = 100
+    is_published = True
+
+
+class PersonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Person
+
+    name = factory.Sequence(lambda n: f"Ada Researcher{n}")
+    affiliation = "Example University"
+
+
+class EventRoleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EventRole
+
+    event = factory.SubFactory(EventFactory)
+    person = factory.SubFactory(PersonFactory)
+    role = Role.PLANNING_COMMITTEE
+
+
+class SessionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Session
+
+    event = factory.SubFactory(EventFactory)
+    title = factory.Sequence(lambda n: f"Session {n}")
+    start = factory.LazyAttribute(
+        lambda s: dt.datetime.combine(s.event.start_date, dt.time(9, 0), tzinfo=s.event.tzinfo)
+    )
+    end = factory.LazyAttribute(lambda s: s.start + dt.timedelta(hours=1))
+    room = "Main auditorium"
+
+
+class SessionPersonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SessionPerson
+
+    session = factory.SubFactory(SessionFactory)
+    person = factory.SubFactory(PersonFactory)
+    part = SessionPerson.Part.MODERATOR
+
+
+class TalkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Talk
+
+    session = factory.SubFactory(SessionFactory)
+    title = factory.Sequence(lambda n: f"Talk {n}")
+
+
+class TalkSpeakerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TalkSpeaker
+
+    talk = factory.SubFactory(TalkFactory)
+    person = factory.SubFactory(PersonFactory)
+
+
+class RecordingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Recording
+
+    session = factory.SubFactory(SessionFactory)
+    video_url = factory.Sequence(lambda n: f"https://videos.example.org/{n}")
