@@ -1,0 +1,50 @@
+"""Production settings fail fast without their secrets and pass Django's deployment checks."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PRODUCTION = {
+    "DJANGO_DEBUG": "false",
+    "DJANGO_SECRET_KEY": "x7!Kq2-long-random-production-secret-value-for-the-check-0123456789abcdef",
+    "DJANGO_ALLOWED_HOSTS": "workshop.example.org",
+    "DJANGO_SETTINGS_MODULE": "eventsite.settings",
+}
+
+
+def manage(*args, env):
+    base = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_URL"))}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_settings_pass_the_deployment_checks():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
+
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_production_without_a_secret_key_stops_with_a_clear_message():
+    env = {key: value for key, value in PRODUCTION.items() if key != "DJANGO_SECRET_KEY"}
+    env["DJANGO_SECRET_KEY"] = ""
+
+    result = manage("check", env=env)
+
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off" in result.stderr
+
+
+def test_production_without_allowed_hosts_stops_with_a_clear_message():
+    result = manage("check", env={**PRODUCTION, "DJANGO_ALLOWED_HOSTS": ""})
+
+    assert result.returncode != 0
+    assert "DJANGO_ALLOWED_HOSTS must list the site's host names" in result.stderr
