@@ -1,0 +1,131 @@
+"""iCalendar builders (RFC 5545): pure functions from agenda objects to .ics bytes.
+
+The registration app reuses `event_timezone` and `session_vevent` for personal invites and feeds.
+"""
+
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urljoin, urlsplit
+
+from django.conf import settings
+from icalendar import Calendar, Timezone, vText
+from icalendar import Event as VEvent
+
+from .models import Event, Session
+
+PRODID = "-//eventsite//Workshop agenda//EN"
+# Days of VTIMEZONE before and after what it must cover, so a session just past the event's dates still converts.
+TIMEZONE_MARGIN = timedelta(days=7)
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+# RFC 5545 3.3.11: TEXT may hold no control characters but HTAB; line breaks are written as "\n".
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def agenda_calendar(event: Event, sessions: Iterable[Session], *, base_url: str) -> bytes:
+    """A published calendar of the given sessions of one event, with the event's VTIMEZONE."""
+    sessions = list(sessions)
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    # Not in RFC 5545, but what Apple, Google and Outlook read as the calendar's name and zone. icalendar would
+    # write an X- property unescaped; RFC 5545 3.8.8.2 makes it TEXT by default, so escape it as TEXT.
+    calendar.add("x-wr-calname", vText(_text(event.name)))
+    calendar.add("x-wr-timezone", event.timezone)
+    calendar.add_component(event_timezone(event, covering=[moment for s in sessions for moment in (s.start, s.end)]))
+    for session in sessions:
+        calendar.add_component(session_vevent(session, base_url=base_url))
+    return calendar.to_ical()
+
+
+def event_timezone(event: Event, *, covering: Iterable[datetime] = ()) -> Timezone:
+    """The VTIMEZONE of the event's zone over its dates and any other moments it must cover."""
+    tz = event.tzinfo
+    days = [event.start_date, event.end_date, *(moment.astimezone(tz).date() for moment in covering)]
+    timezone = Timezone.from_tzid(
+        event.timezone, first_date=min(days) - TIMEZONE_MARGIN, last_date=max(days) + TIMEZONE_MARGIN
+    )
+    return _one_onset_per_observance(timezone)
+
+
+def session_vevent(session: Session, *, base_url: str) -> VEvent:
+    """The VEVENT of one session: public facts only, never a stream or join link."""
+    event = session.event
+    url = urljoin(base_url, session.get_absolute_url())
+    # Venue edits change LOCATION, so they count as a change to the session too.
+    modified = max(session.updated_at, event.updated_at).astimezone(UTC)
+    vevent = VEvent.new(
+        uid=session_uid(session),
+        # DTSTAMP from the row, not the clock, so the same data gives the same bytes (RFC 5545 3.8.7.2).
+        stamp=modified,
+        last_modified=modified,
+        sequence=0,
+        start=session.start.astimezone(event.tzinfo),
+        end=session.end.astimezone(event.tzinfo),
+        summary=_text(session.title),
+        description=_text(_description(session, url)),
+        categories=[session.get_kind_display()],
+        url=url,
+    )
+    location = ", ".join(part for part in (session.room, event.location) if part)
+    if location:
+        vevent.add("location", _text(location))
+    return vevent
+
+
+def session_uid(session: Session) -> str:
+    """A UID that stays the same for the life of the session (RFC 5545 3.8.4.7).
+
+    The primary key never changes, unlike the event's slug or the host a request came in on.
+    """
+    host = urlsplit(settings.SITE_URL).hostname
+    return f"session-{session.pk}@{host if host and host not in LOCAL_HOSTS else 'eventsite'}"
+
+
+def _description(session: Session, url: str) -> str:
+    """The session as the agenda page tells it, in plain text."""
+    lines = [session.get_kind_display()]
+    lines += [f"{link.get_part_display()}: {_name(link.person)}" for link in session.people.all()]
+    talks = session.talks.all()
+    if talks:
+        lines += ["", "Talks:"]
+        for talk in talks:
+            speakers = "; ".join(_name(link.person) for link in talk.speaker_links.all())
+            lines.append(f"- {talk.title} — {speakers}" if speakers else f"- {talk.title}")
+    if session.description:
+        lines += ["", session.description.strip()]
+    if session.is_streamed and not session.is_break:
+        lines += ["", "Streamed live for registered virtual attendees."]
+    lines += ["", url]
+    return "\n".join(lines)
+
+
+def _name(person) -> str:
+    return f"{person.name} ({person.affiliation})" if person.affiliation else person.name
+
+
+def _text(value: str) -> str:
+    """Text as RFC 5545 allows it: "\\n" line breaks and no other control characters."""
+    return CONTROL_CHARACTERS.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def _one_onset_per_observance(timezone: Timezone) -> Timezone:
+    """Split each RDATE onset into its own observance, all equivalent under RFC 5545 3.6.5.
+
+    ical.js (Thunderbird) reads only the first date of an RDATE list and then ignores the observance's DTSTART,
+    so a VTIMEZONE spanning more than a year would put times an hour off.
+    """
+    observances = []
+    for observance in timezone.subcomponents:
+        rdates = observance.pop("RDATE", [])
+        observances.append(observance)
+        for rdate in rdates if isinstance(rdates, list) else [rdates]:
+            for onset in rdate.dts:
+                copy = observance.copy()
+                copy.pop("DTSTART")
+                copy.add("DTSTART", onset.dt)
+                observances.append(copy)
+    timezone.subcomponents = observances
+    return timezone
