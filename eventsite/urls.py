@@ -8,5 +8,6 @@ admin.site.index_title = "Events, roster, agenda and attendees"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("", include("registration.urls")),
     path("", include("program.urls")),
 ]

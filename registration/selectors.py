@@ -1,0 +1,128 @@
+"""Reads about registrations: one person's, an event's seats, and the organizers' figures."""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
+
+from program.models import Event
+
+from .models import CareerStage, Mode, Registration, Status
+from .services import seats_free
+
+
+def live_registration(*, event: Event, user) -> Registration | None:
+    return Registration.objects.live().filter(event=event, user=user).first()
+
+
+def latest_registration(*, event: Event, user) -> Registration | None:
+    """The person's live registration, else their most recent cancelled one."""
+    registrations = Registration.objects.filter(event=event, user=user).select_related("event")
+    return live_registration(event=event, user=user) or registrations.order_by("-created_at").first()
+
+
+@dataclass
+class SeatSummary:
+    in_person_capacity: int
+    in_person_free: int
+    virtual_capacity: int | None
+    virtual_free: int | None
+
+    @property
+    def in_person_full(self) -> bool:
+        return self.in_person_capacity > 0 and self.in_person_free == 0
+
+
+def seat_summary(event: Event) -> SeatSummary:
+    return SeatSummary(
+        in_person_capacity=event.in_person_capacity,
+        in_person_free=seats_free(event, Mode.IN_PERSON),
+        virtual_capacity=event.virtual_capacity,
+        virtual_free=seats_free(event, Mode.VIRTUAL),
+    )
+
+
+def personal_data(user) -> dict:
+    """What the site holds about one person, for the 'download my data' button."""
+    registrations = Registration.objects.filter(user=user).select_related("event").order_by("created_at")
+    return {
+        "account": {"email": user.email, "date_joined": user.date_joined, "last_login": user.last_login},
+        "email_addresses": [
+            {"email": address.email, "verified": address.verified, "primary": address.primary}
+            for address in user.emailaddress_set.all()
+        ],
+        "registrations": [
+            {
+                "event": registration.event.name,
+                "event_slug": registration.event.slug,
+                "mode": registration.mode,
+                "status": registration.status,
+                "virtual_seat_while_waitlisted": registration.virtual_meanwhile,
+                "badge_name": registration.badge_name,
+                "affiliation": registration.affiliation,
+                "career_stage": registration.career_stage,
+                "pronouns": registration.pronouns,
+                "dietary_needs": registration.dietary_needs,
+                "accessibility_needs": registration.accessibility_needs,
+                "consent_to_recording_and_photos": registration.consent_recording,
+                "consent_given_at": registration.consent_recording_at,
+                "consent_wording_version": registration.consent_wording_version,
+                "code_of_conduct_accepted_at": registration.code_of_conduct_accepted_at,
+                "code_of_conduct_version": registration.code_of_conduct_version,
+                "other_answers": {item["question"]: item["answer"] for item in registration.extra_answers.values()},
+                "registered_at": registration.created_at,
+                "cancelled_at": registration.cancelled_at,
+                "checked_in_at": registration.checked_in_at,
+            }
+            for registration in registrations
+        ],
+    }
+
+
+@dataclass
+class Dashboard:
+    counts: dict[str, dict[str, int]]  # mode -> status -> count
+    seats: SeatSummary
+    waitlist_in_person: int
+    waitlist_virtual: int
+    virtual_meanwhile: int
+    per_day: list[tuple]  # (date, count)
+    career_stages: list[tuple[str, int]]
+    checked_in: int
+    total_live: int
+
+
+def dashboard(event: Event) -> Dashboard:
+    """The organizers' figures for one event, in a fixed handful of queries."""
+    registrations = event.registrations.all()
+    counts = {mode: dict.fromkeys(Status.values, 0) for mode in Mode.values}
+    for row in registrations.values("mode", "status").annotate(n=Count("pk")):
+        counts[row["mode"]][row["status"]] = row["n"]
+    per_day = [
+        (row["day"], row["n"])
+        for row in registrations.annotate(day=TruncDate("created_at", tzinfo=event.tzinfo))
+        .values("day")
+        .annotate(n=Count("pk"))
+        .order_by("day")
+    ]
+    stage_labels = dict(CareerStage.choices)
+    stages = registrations.live().exclude(career_stage="").values("career_stage").annotate(n=Count("pk"))
+    extra = registrations.aggregate(
+        meanwhile=Count("pk", filter=Q(virtual_meanwhile=True)),
+        checked_in=Count("pk", filter=Q(checked_in_at__isnull=False, status=Status.CONFIRMED)),
+        live=Count("pk", filter=~Q(status=Status.CANCELLED)),
+    )
+    return Dashboard(
+        counts=counts,
+        seats=seat_summary(event),
+        waitlist_in_person=counts[Mode.IN_PERSON][Status.WAITLISTED],
+        waitlist_virtual=counts[Mode.VIRTUAL][Status.WAITLISTED],
+        virtual_meanwhile=extra["meanwhile"],
+        per_day=per_day,
+        career_stages=sorted(
+            ((stage_labels.get(row["career_stage"], row["career_stage"]), row["n"]) for row in stages),
+            key=lambda item: -item[1],
+        ),
+        checked_in=extra["checked_in"],
+        total_live=extra["live"],
+    )

@@ -1,0 +1,321 @@
+"""Every write to registrations: seats, the waitlist, answers, and what each change owes the attendee.
+
+Each service that can change who holds a seat runs in one transaction that
+first locks the event row (``select_for_update``), so concurrent requests are
+serialised per event and can never overbook. Whatever a change owes the
+attendee (an email, an invite) is recorded as a ``Notification`` row in the
+same transaction; delivery happens after commit (see ``notifications.py``).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from program.models import Event
+
+from .models import CODE_OF_CONDUCT_VERSION, CONSENT_WORDING_VERSION, Mode, Registration, Status
+from .notifications import Kind, owe
+
+
+class RegistrationError(Exception):
+    """A request the rules refuse; the message is shown to the person as it is."""
+
+
+@dataclass(frozen=True)
+class Answers:
+    badge_name: str
+    affiliation: str
+    career_stage: str
+    pronouns: str = ""
+    dietary_needs: str = ""
+    accessibility_needs: str = ""
+    consent_recording: bool = False
+    extra_answers: dict | None = None
+
+
+def _locked(event: Event) -> Event:
+    return Event.objects.select_for_update().get(pk=event.pk)
+
+
+def registration_closed_reason(event: Event, now: datetime | None = None) -> str:
+    """Why the event takes no registrations now, or '' when it does."""
+    now = now or timezone.now()
+    if event.is_past(now):
+        return "This event has already taken place."
+    if event.registration_opens and now < event.registration_opens:
+        local = timezone.localtime(event.registration_opens, event.tzinfo)
+        return f"Registration opens {local:%B} {local.day}, {local:%Y at %H:%M %Z}."
+    if not event.registration_is_open(now):
+        return "Registration for this event has closed."
+    return ""
+
+
+def offered_modes(event: Event) -> list[str]:
+    modes = []
+    if event.in_person_capacity > 0:
+        modes.append(Mode.IN_PERSON)
+    if event.is_virtual:
+        modes.append(Mode.VIRTUAL)
+    return modes
+
+
+def seats_taken(event: Event, mode: str, *, exclude: Registration | None = None) -> int:
+    """Seats held in a mode; a virtual seat is also held by someone waiting for in person with one meanwhile."""
+    registrations = event.registrations.all()
+    if exclude is not None and exclude.pk:
+        registrations = registrations.exclude(pk=exclude.pk)
+    taken = registrations.filter(status=Status.CONFIRMED, mode=mode).count()
+    if mode == Mode.VIRTUAL:
+        taken += registrations.filter(virtual_meanwhile=True).count()
+    return taken
+
+
+def seats_free(event: Event, mode: str, *, exclude: Registration | None = None) -> int | None:
+    """Free seats in a mode, or None where there is no limit."""
+    capacity = event.in_person_capacity if mode == Mode.IN_PERSON else event.virtual_capacity
+    if capacity is None:
+        return None
+    return max(capacity - seats_taken(event, mode, exclude=exclude), 0)
+
+
+def _has_seat(event: Event, mode: str, registration: Registration) -> bool:
+    free = seats_free(event, mode, exclude=registration)
+    return free is None or free > 0
+
+
+def _seat(registration: Registration, event: Event, *, virtual_meanwhile: bool, now: datetime) -> None:
+    """Give the registration a seat in its mode if one is free; otherwise a place in that mode's waitlist."""
+    if _has_seat(event, registration.mode, registration):
+        registration.status = Status.CONFIRMED
+        registration.confirmed_at = now
+        registration.waitlisted_at = None
+        registration.virtual_meanwhile = False
+        return
+    registration.status = Status.WAITLISTED
+    registration.waitlisted_at = now
+    registration.virtual_meanwhile = (
+        registration.mode == Mode.IN_PERSON
+        and virtual_meanwhile
+        and event.is_virtual
+        and _has_seat(event, Mode.VIRTUAL, registration)
+    )
+
+
+def waitlist_position(registration: Registration) -> int | None:
+    """1 for the next person to be promoted in the registration's mode; None when not waitlisted."""
+    if not registration.is_waitlisted:
+        return None
+    ahead = (
+        Registration.objects.waitlisted()
+        .filter(event_id=registration.event_id, mode=registration.mode, waitlisted_at__lt=registration.waitlisted_at)
+        .count()
+    )
+    same_time_ahead = (
+        Registration.objects.waitlisted()
+        .filter(
+            event_id=registration.event_id,
+            mode=registration.mode,
+            waitlisted_at=registration.waitlisted_at,
+            pk__lt=registration.pk,
+        )
+        .count()
+    )
+    return ahead + same_time_ahead + 1
+
+
+def _fill_free_seats(event: Event, now: datetime) -> list[Registration]:
+    """Promote the oldest waitlisted people into free seats, in person first; the caller holds the event lock."""
+    promoted = []
+    for mode in (Mode.IN_PERSON, Mode.VIRTUAL):
+        free = seats_free(event, mode)
+        waiting = event.registrations.waitlist_order().filter(mode=mode).select_for_update()
+        for registration in waiting if free is None else waiting[:free]:
+            _confirm(registration, now)
+            owe(registration, Kind.PROMOTED)
+            promoted.append(registration)
+    return promoted
+
+
+def _confirm(registration: Registration, now: datetime) -> None:
+    registration.status = Status.CONFIRMED
+    registration.confirmed_at = now
+    registration.waitlisted_at = None
+    registration.virtual_meanwhile = False
+    registration.invite_sequence += 1
+    registration.save()
+
+
+def _apply_answers(registration: Registration, answers: Answers, now: datetime) -> None:
+    consent_changed = registration.consent_recording != answers.consent_recording
+    registration.badge_name = answers.badge_name
+    registration.affiliation = answers.affiliation
+    registration.career_stage = answers.career_stage
+    registration.pronouns = answers.pronouns
+    registration.dietary_needs = answers.dietary_needs if registration.mode == Mode.IN_PERSON else ""
+    registration.accessibility_needs = answers.accessibility_needs
+    registration.extra_answers = answers.extra_answers or {}
+    if consent_changed or registration.consent_recording_at is None:
+        registration.consent_recording = answers.consent_recording
+        registration.consent_recording_at = now
+        registration.consent_wording_version = CONSENT_WORDING_VERSION
+
+
+@transaction.atomic
+def register(
+    *, event: Event, user: AbstractBaseUser, mode: str, answers: Answers, virtual_meanwhile: bool = True
+) -> tuple[Registration, bool]:
+    """Register a person who agreed to the code of conduct; return (registration, created).
+
+    Locks the event row. A person who already has a live registration gets it
+    back unchanged (created is False), so a double submit never duplicates.
+    In person when full joins the in-person waitlist, with a virtual seat
+    meanwhile if asked for and free. Owes a confirmation or waitlist notice.
+    """
+    event = _locked(event)
+    existing = event.registrations.live().filter(user=user).first()
+    if existing is not None:
+        return existing, False
+    reason = registration_closed_reason(event)
+    if reason:
+        raise RegistrationError(reason)
+    if mode not in offered_modes(event):
+        raise RegistrationError(f"{Mode(mode).label} attendance is not offered for this event.")
+
+    now = timezone.now()
+    registration = Registration(event=event, user=user, mode=mode)
+    _apply_answers(registration, answers, now)
+    registration.code_of_conduct_accepted_at = now
+    registration.code_of_conduct_version = CODE_OF_CONDUCT_VERSION
+    _seat(registration, event, virtual_meanwhile=virtual_meanwhile, now=now)
+    registration.save()
+    owe(registration, Kind.CONFIRMATION if registration.is_confirmed else Kind.WAITLISTED)
+    return registration, True
+
+
+@transaction.atomic
+def change_mode(*, registration: Registration, mode: str) -> Registration:
+    """Switch between in person and virtual, subject to capacity; locks the event.
+
+    Moving to a full in-person room joins its waitlist while keeping a virtual
+    seat meanwhile. Moving to virtual when no virtual seat is free is refused,
+    so nobody loses the seat they have. A freed seat promotes the next person.
+    """
+    event = _locked(registration.event)
+    registration = Registration.objects.select_for_update().get(pk=registration.pk)
+    if not registration.is_live:
+        raise RegistrationError("This registration is cancelled; register again instead.")
+    if mode == registration.mode:
+        return registration
+    if mode not in offered_modes(event):
+        raise RegistrationError(f"{Mode(mode).label} attendance is not offered for this event.")
+    if event.is_past():
+        raise RegistrationError("This event has already taken place.")
+    if mode == Mode.VIRTUAL and not _has_seat(event, Mode.VIRTUAL, registration):
+        raise RegistrationError("All virtual seats are taken, so you keep your current seat.")
+
+    now = timezone.now()
+    had_virtual = registration.attends_virtually
+    registration.mode = mode
+    _seat(registration, event, virtual_meanwhile=had_virtual, now=now)
+    registration.invite_sequence += 1
+    registration.save()
+    owe(registration, Kind.MODE_CHANGED)
+    _fill_free_seats(event, now)
+    return registration
+
+
+@transaction.atomic
+def update_answers(*, registration: Registration, answers: Answers) -> Registration:
+    """Replace the answers; a changed consent is stored with a new time and the current wording version."""
+    registration = Registration.objects.select_for_update().get(pk=registration.pk)
+    if not registration.is_live:
+        raise RegistrationError("This registration is cancelled.")
+    _apply_answers(registration, answers, timezone.now())
+    registration.save()
+    return registration
+
+
+@transaction.atomic
+def cancel(*, registration: Registration) -> Registration:
+    """Cancel; locks the event, frees the seat for the next person, owes a cancellation notice. Idempotent."""
+    event = _locked(registration.event)
+    registration = Registration.objects.select_for_update().get(pk=registration.pk)
+    if not registration.is_live:
+        return registration
+    now = timezone.now()
+    registration.status = Status.CANCELLED
+    registration.cancelled_at = now
+    registration.waitlisted_at = None
+    registration.virtual_meanwhile = False
+    registration.invite_sequence += 1
+    registration.save()
+    owe(registration, Kind.CANCELLED)
+    _fill_free_seats(event, now)
+    return registration
+
+
+@transaction.atomic
+def set_capacity(*, event: Event, in_person_capacity: int, virtual_capacity: int | None) -> list[Registration]:
+    """Change an event's capacities under its lock and promote whoever now fits; returns those promoted."""
+    event = _locked(event)
+    event.in_person_capacity = in_person_capacity
+    event.virtual_capacity = virtual_capacity
+    event.save(update_fields=["in_person_capacity", "virtual_capacity", "updated_at"])
+    return _fill_free_seats(event, timezone.now())
+
+
+@transaction.atomic
+def fill_free_seats(*, event: Event) -> list[Registration]:
+    """Promote into whatever seats are free, e.g. after an organizer edited the capacity by hand."""
+    return _fill_free_seats(_locked(event), timezone.now())
+
+
+@transaction.atomic
+def promote(*, registration: Registration) -> Registration:
+    """An organizer promotes one waitlisted person out of turn, if a seat in their mode is free."""
+    event = _locked(registration.event)
+    registration = Registration.objects.select_for_update().get(pk=registration.pk)
+    if not registration.is_waitlisted:
+        raise RegistrationError(f"{registration.badge_name} is not on the waitlist.")
+    if not _has_seat(event, registration.mode, registration):
+        raise RegistrationError(
+            f"No {registration.get_mode_display().lower()} seat is free for {registration.badge_name}: "
+            "raise the capacity (which promotes the next in line) or cancel a registration first."
+        )
+    _confirm(registration, timezone.now())
+    owe(registration, Kind.PROMOTED)
+    return registration
+
+
+def erase_answers(registration: Registration) -> None:
+    """Blank everything personal; mode, status and dates stay for anonymous counts."""
+    registration.user = None
+    registration.badge_name = ""
+    registration.affiliation = ""
+    registration.career_stage = ""
+    registration.pronouns = ""
+    registration.dietary_needs = ""
+    registration.accessibility_needs = ""
+    registration.consent_recording = None
+    registration.extra_answers = {}
+    registration.answers_erased_at = timezone.now()
+    registration.save()
+
+
+def delete_account(*, user: AbstractBaseUser) -> int:
+    """Cancel the person's live registrations (freeing seats), erase their answers, delete the account.
+
+    Each cancellation runs in its own event's lock; the erasure and deletion in
+    one transaction after them. Returns how many registrations were cancelled.
+    """
+    live = list(Registration.objects.live().filter(user=user))
+    for registration in live:
+        cancel(registration=registration)
+    with transaction.atomic():
+        for registration in Registration.objects.select_for_update().filter(user=user):
+            erase_answers(registration)
+        user.delete()
+    return len(live)

@@ -1,0 +1,209 @@
+"""Attendee pages: register, my registration (change mode, edit answers, cancel), my data, delete account."""
+
+import json
+
+from allauth.account.models import EmailAddress
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from program.models import Event
+from program.selectors import event_for_visitor
+
+from . import selectors, services
+from .forms import EditAnswersForm, ModeForm, RegistrationForm
+from .models import Mode, Registration
+
+
+def _event_or_404(request, slug: str) -> Event:
+    event = event_for_visitor(slug=slug, user=request.user)
+    if event is None:
+        raise Http404("No such event.")
+    return event
+
+
+def _my_registration_or_404(request, event: Event) -> Registration:
+    registration = selectors.latest_registration(event=event, user=request.user)
+    if registration is None:
+        raise Http404("You have no registration for this event.")
+    return registration
+
+
+def _my_page(event: Event):
+    return redirect("registration:my-registration", slug=event.slug)
+
+
+def _outcome_message(registration: Registration) -> str:
+    if registration.is_confirmed:
+        return f"You're registered to attend {registration.get_mode_display().lower()}."
+    position = services.waitlist_position(registration)
+    message = f"{registration.get_mode_display()} is full: you are number {position} on the waitlist."
+    if registration.virtual_meanwhile:
+        message += " Meanwhile you have a virtual seat."
+    return message
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def register(request, slug):
+    event = _event_or_404(request, slug)
+    existing = selectors.live_registration(event=event, user=request.user)
+    if existing is not None:
+        messages.info(request, "You are already registered for this event.")
+        return _my_page(event)
+    context = {"event": event, "closed_reason": services.registration_closed_reason(event)}
+    if context["closed_reason"]:
+        return render(request, "registration/register.html", context)
+    if not EmailAddress.objects.filter(user=request.user, verified=True).exists():
+        context["unverified"] = True
+        return render(request, "registration/register.html", context)
+
+    form = RegistrationForm(request.POST or None, event=event)
+    if request.method == "POST" and form.is_valid():
+        try:
+            registration, created = services.register(
+                event=event,
+                user=request.user,
+                mode=form.cleaned_data["mode"],
+                answers=form.answers(),
+                virtual_meanwhile=form.cleaned_data.get("virtual_meanwhile", False),
+            )
+        except services.RegistrationError as error:
+            form.add_error(None, str(error))
+        else:
+            if created:
+                messages.success(request, _outcome_message(registration))
+            else:
+                messages.info(request, "You are already registered for this event.")
+            return _my_page(event)
+    context.update(form=form, seats=selectors.seat_summary(event))
+    return render(request, "registration/register.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+def my_registration(request, slug):
+    event = _event_or_404(request, slug)
+    registration = selectors.latest_registration(event=event, user=request.user)
+    if registration is None:
+        return redirect("registration:register", slug=event.slug)
+    context = {
+        "event": event,
+        "registration": registration,
+        "position": services.waitlist_position(registration),
+        "seats": selectors.seat_summary(event),
+        "other_mode": Mode.VIRTUAL if registration.mode == Mode.IN_PERSON else Mode.IN_PERSON,
+        "other_mode_offered": len(services.offered_modes(event)) > 1,
+        "can_register_again": not registration.is_live and not services.registration_closed_reason(event),
+    }
+    return render(request, "registration/my_registration.html", context)
+
+
+@login_required
+@require_POST
+def change_mode(request, slug):
+    event = _event_or_404(request, slug)
+    registration = _my_registration_or_404(request, event)
+    form = ModeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose in person or virtual.")
+        return _my_page(event)
+    try:
+        registration = services.change_mode(registration=registration, mode=form.cleaned_data["mode"])
+    except services.RegistrationError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _outcome_message(registration))
+    return _my_page(event)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit_answers(request, slug):
+    event = _event_or_404(request, slug)
+    registration = _my_registration_or_404(request, event)
+    if not registration.is_live:
+        messages.error(request, "This registration is cancelled.")
+        return _my_page(event)
+    form = EditAnswersForm(request.POST or None, registration=registration)
+    if request.method == "POST" and form.is_valid():
+        services.update_answers(registration=registration, answers=form.answers())
+        messages.success(request, "Your answers are saved.")
+        return _my_page(event)
+    context = {"event": event, "registration": registration, "form": form}
+    return render(request, "registration/edit_answers.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cancel(request, slug):
+    event = _event_or_404(request, slug)
+    registration = _my_registration_or_404(request, event)
+    if not registration.is_live:
+        return _my_page(event)
+    if request.method == "POST":
+        services.cancel(registration=registration)
+        messages.success(request, "Your registration is cancelled. You can register again while registration is open.")
+        return _my_page(event)
+    return render(request, "registration/cancel_confirm.html", {"event": event, "registration": registration})
+
+
+@login_required
+def my_data(request):
+    """Everything the site holds about the signed-in person, as a JSON download."""
+    body = json.dumps(selectors.personal_data(request.user), indent=2, ensure_ascii=False, default=str)
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="my-workshop-data.json"'
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete_account(request):
+    if request.method == "POST":
+        if request.POST.get("confirm") != "delete":
+            messages.error(request, "Tick the box to confirm that you want your account deleted.")
+            return redirect("registration:delete-account")
+        user = request.user
+        logout(request)
+        cancelled = services.delete_account(user=user)
+        messages.success(
+            request,
+            "Your account and personal answers are deleted"
+            + (f"; {cancelled} registration{'s' if cancelled != 1 else ''} cancelled." if cancelled else "."),
+        )
+        return redirect(reverse("program:home"))
+    live = list(Registration.objects.live().filter(user=request.user).select_related("event"))
+    return render(request, "registration/delete_account.html", {"live_registrations": live})
+
+
+@staff_member_required
+def dashboard(request, slug):
+    """Organizers' figures for one event: counts, seats, waitlist, sign-ups per day, career stages."""
+    event = _event_or_404(request, slug)
+    figures = selectors.dashboard(event)
+    context = {"event": event, "figures": figures, "chart": _bar_chart(figures.per_day)}
+    return render(request, "registration/dashboard.html", context)
+
+
+def _bar_chart(per_day: list[tuple], *, height: int = 120, bar: int = 14, gap: int = 4) -> dict:
+    """SVG geometry for a bar per day: attributes only, so the page needs no inline style or script."""
+    peak = max((count for _, count in per_day), default=0) or 1
+    bars = []
+    for index, (day, count) in enumerate(per_day):
+        bar_height = max(round(count / peak * height), 1)
+        bars.append(
+            {
+                "day": day,
+                "count": count,
+                "x": index * (bar + gap),
+                "y": height - bar_height,
+                "width": bar,
+                "height": bar_height,
+            }
+        )
+    return {"bars": bars, "width": max(len(per_day) * (bar + gap) - gap, 1), "height": height, "peak": peak}
