@@ -274,17 +274,25 @@ def fill_free_seats(*, event: Event) -> list[Registration]:
 
 
 @transaction.atomic
-def promote(*, registration: Registration) -> Registration:
-    """An organizer promotes one waitlisted person out of turn, if a seat in their mode is free."""
+def promote(*, registration: Registration, raise_capacity: bool = False) -> Registration:
+    """An organizer promotes one waitlisted person, out of turn if they choose; locks the event.
+
+    Without a free seat in the person's mode this is refused, unless
+    ``raise_capacity``, which adds the one seat they take.
+    """
     event = _locked(registration.event)
     registration = Registration.objects.select_for_update().get(pk=registration.pk)
     if not registration.is_waitlisted:
         raise RegistrationError(f"{registration.badge_name} is not on the waitlist.")
     if not _has_seat(event, registration.mode, registration):
-        raise RegistrationError(
-            f"No {registration.get_mode_display().lower()} seat is free for {registration.badge_name}: "
-            "raise the capacity (which promotes the next in line) or cancel a registration first."
-        )
+        if not raise_capacity:
+            raise RegistrationError(
+                f"No {registration.get_mode_display().lower()} seat is free for {registration.badge_name}: "
+                "raise the capacity, or promote with the capacity raised to fit."
+            )
+        field = "in_person_capacity" if registration.mode == Mode.IN_PERSON else "virtual_capacity"
+        setattr(event, field, getattr(event, field) + 1)
+        event.save(update_fields=[field, "updated_at"])
     _confirm(registration, timezone.now())
     owe(registration, Kind.PROMOTED)
     return registration

@@ -103,3 +103,35 @@ class RecordingFactory(factory.django.DjangoModelFactory):
 
     session = factory.SubFactory(SessionFactory)
     video_url = factory.Sequence(lambda n: f"https://videos.example.org/{n}")
+
+
+def verified_user(**kwargs):
+    """A user whose email address is verified, as allauth requires before registering."""
+    from allauth.account.models import EmailAddress
+
+    user = UserFactory(**kwargs)
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return user
+
+
+def answers(**overrides):
+    from registration.services import Answers
+
+    values = {"badge_name": "Ada Lovelace", "affiliation": "Analytical Engine Society", "career_stage": "senior"}
+    return Answers(**{**values, **overrides})
+
+
+class RegistrationFactory(factory.django.DjangoModelFactory):
+    """A registration written directly, for tests that need one in a given state; services decide seats."""
+
+    class Meta:
+        model = "registration.Registration"
+
+    event = factory.SubFactory(EventFactory)
+    user = factory.SubFactory(UserFactory)
+    mode = "in_person"
+    status = "confirmed"
+    badge_name = factory.Sequence(lambda n: f"Attendee {n}")
+    affiliation = "Example University"
+    career_stage = "postdoc"
+    consent_recording = True

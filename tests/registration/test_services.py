@@ -1,0 +1,254 @@
+"""Seats, the waitlist and promotion, through the registration services."""
+
+import datetime as dt
+
+import pytest
+from django.db import IntegrityError
+from django.utils import timezone
+
+from registration import services
+from registration.models import Mode, Notification, Registration, Status
+from tests.factories import EventFactory, RegistrationFactory, UserFactory, answers
+
+pytestmark = pytest.mark.django_db
+
+
+def register(event, mode=Mode.IN_PERSON, **kwargs):
+    registration, _ = services.register(event=event, user=UserFactory(), mode=mode, answers=answers(), **kwargs)
+    return registration
+
+
+def statuses(event):
+    rows = Registration.objects.filter(event=event).order_by("pk")
+    return [(r.mode, r.status, r.virtual_meanwhile) for r in rows]
+
+
+def test_register_confirms_while_seats_are_free_then_waitlists_with_a_virtual_seat():
+    event = EventFactory(in_person_capacity=2)
+
+    first, second, third = register(event), register(event), register(event)
+
+    assert [first.status, second.status, third.status] == [Status.CONFIRMED, Status.CONFIRMED, Status.WAITLISTED]
+    assert third.virtual_meanwhile is True
+    assert third.attends_virtually is True
+    assert services.waitlist_position(third) == 1
+    assert list(Notification.objects.values_list("kind", flat=True)) == ["confirmation", "confirmation", "waitlisted"]
+
+
+def test_waitlisted_without_virtual_seat_when_not_asked_for():
+    event = EventFactory(in_person_capacity=0 + 1)
+    register(event)
+
+    waiting = register(event, virtual_meanwhile=False)
+
+    assert (waiting.status, waiting.virtual_meanwhile) == (Status.WAITLISTED, False)
+
+
+def test_virtual_seat_meanwhile_only_while_virtual_seats_are_free():
+    event = EventFactory(in_person_capacity=1, virtual_capacity=1)
+    register(event)
+    first_waiting = register(event)
+
+    second_waiting = register(event)
+
+    assert first_waiting.virtual_meanwhile is True
+    assert second_waiting.virtual_meanwhile is False
+    assert services.seats_free(event, Mode.VIRTUAL) == 0
+
+
+def test_virtual_cap_waitlists_virtual_registrations():
+    event = EventFactory(in_person_capacity=10, virtual_capacity=1)
+    register(event, Mode.VIRTUAL)
+
+    waiting = register(event, Mode.VIRTUAL)
+
+    assert (waiting.mode, waiting.status) == (Mode.VIRTUAL, Status.WAITLISTED)
+
+
+def test_second_registration_by_the_same_person_returns_the_first():
+    event = EventFactory()
+    user = UserFactory()
+    first, created = services.register(event=event, user=user, mode=Mode.IN_PERSON, answers=answers())
+
+    again, created_again = services.register(event=event, user=user, mode=Mode.VIRTUAL, answers=answers())
+
+    assert (created, created_again) == (True, False)
+    assert again.pk == first.pk
+    assert again.mode == Mode.IN_PERSON
+    assert Registration.objects.count() == 1
+
+
+def test_database_refuses_two_live_registrations_for_one_person():
+    registration = RegistrationFactory()
+
+    with pytest.raises(IntegrityError):
+        RegistrationFactory(event=registration.event, user=registration.user)
+
+
+def test_cancel_promotes_the_oldest_waitlisted_person():
+    event = EventFactory(in_person_capacity=1)
+    holder = register(event)
+    oldest, younger = register(event), register(event)
+
+    services.cancel(registration=holder)
+
+    oldest.refresh_from_db()
+    younger.refresh_from_db()
+    assert (oldest.status, oldest.virtual_meanwhile, oldest.waitlisted_at) == (Status.CONFIRMED, False, None)
+    assert younger.status == Status.WAITLISTED
+    assert services.waitlist_position(younger) == 1
+    assert Notification.objects.filter(registration=oldest, kind="promoted").count() == 1
+    assert oldest.invite_sequence == 1
+
+
+def test_cancel_twice_is_harmless():
+    event = EventFactory(in_person_capacity=1)
+    holder = register(event)
+
+    services.cancel(registration=holder)
+    services.cancel(registration=holder)
+
+    assert Notification.objects.filter(registration=holder, kind="cancelled").count() == 1
+
+
+def test_mode_change_to_virtual_frees_the_seat_for_the_next_in_line():
+    event = EventFactory(in_person_capacity=1)
+    holder = register(event)
+    waiting = register(event)
+
+    services.change_mode(registration=holder, mode=Mode.VIRTUAL)
+
+    holder.refresh_from_db()
+    waiting.refresh_from_db()
+    assert (holder.mode, holder.status, holder.invite_sequence) == (Mode.VIRTUAL, Status.CONFIRMED, 1)
+    assert (waiting.mode, waiting.status) == (Mode.IN_PERSON, Status.CONFIRMED)
+
+
+def test_mode_change_to_a_full_room_waitlists_but_keeps_the_virtual_seat():
+    event = EventFactory(in_person_capacity=1, virtual_capacity=1)
+    register(event)
+    virtual = register(event, Mode.VIRTUAL)
+
+    changed = services.change_mode(registration=virtual, mode=Mode.IN_PERSON)
+
+    assert (changed.mode, changed.status, changed.virtual_meanwhile) == (Mode.IN_PERSON, Status.WAITLISTED, True)
+    assert services.seats_free(event, Mode.VIRTUAL) == 0
+
+
+def test_mode_change_to_virtual_when_virtual_is_full_is_refused_and_keeps_the_seat():
+    event = EventFactory(in_person_capacity=5, virtual_capacity=1)
+    in_person = register(event)
+    register(event, Mode.VIRTUAL)
+
+    with pytest.raises(services.RegistrationError, match="All virtual seats are taken"):
+        services.change_mode(registration=in_person, mode=Mode.VIRTUAL)
+
+    in_person.refresh_from_db()
+    assert (in_person.mode, in_person.status) == (Mode.IN_PERSON, Status.CONFIRMED)
+
+
+def test_raising_capacity_promotes_in_waitlist_order():
+    event = EventFactory(in_person_capacity=1)
+    register(event)
+    first, second, third = register(event), register(event), register(event)
+
+    promoted = services.set_capacity(event=event, in_person_capacity=3, virtual_capacity=None)
+
+    assert [r.pk for r in promoted] == [first.pk, second.pk]
+    third.refresh_from_db()
+    assert third.status == Status.WAITLISTED
+    assert services.waitlist_position(third) == 1
+
+
+def test_waitlist_order_is_kept_across_cancellations():
+    event = EventFactory(in_person_capacity=1)
+    holder = register(event)
+    line = [register(event) for _ in range(4)]
+
+    services.cancel(registration=line[1])
+    services.cancel(registration=holder)
+
+    assert [services.waitlist_position(Registration.objects.get(pk=r.pk)) for r in line] == [None, None, 1, 2]
+    assert Registration.objects.get(pk=line[0].pk).status == Status.CONFIRMED
+
+
+def test_organizer_promotes_out_of_turn_only_into_a_free_seat_or_a_raised_capacity():
+    event = EventFactory(in_person_capacity=1)
+    register(event)
+    first, second = register(event), register(event)
+
+    with pytest.raises(services.RegistrationError, match="No in person seat is free"):
+        services.promote(registration=second)
+    promoted = services.promote(registration=second, raise_capacity=True)
+
+    event.refresh_from_db()
+    assert (promoted.status, event.in_person_capacity) == (Status.CONFIRMED, 2)
+    assert services.waitlist_position(Registration.objects.get(pk=first.pk)) == 1
+
+
+def test_registration_outside_the_window_is_refused():
+    now = timezone.now()
+    not_yet = EventFactory(registration_opens=now + dt.timedelta(days=1))
+    closed = EventFactory(registration_closes=now - dt.timedelta(minutes=1))
+    past = EventFactory(start_date=dt.date(2020, 1, 1), end_date=dt.date(2020, 1, 2))
+
+    for event, reason in [(not_yet, "Registration opens"), (closed, "has closed"), (past, "already taken place")]:
+        with pytest.raises(services.RegistrationError, match=reason):
+            register(event)
+    assert Registration.objects.count() == 0
+
+
+def test_mode_not_offered_is_refused():
+    virtual_only = EventFactory(in_person_capacity=0, is_virtual=True)
+    room_only = EventFactory(is_virtual=False)
+
+    with pytest.raises(services.RegistrationError, match="In person attendance is not offered"):
+        register(virtual_only, Mode.IN_PERSON)
+    with pytest.raises(services.RegistrationError, match="Virtual attendance is not offered"):
+        register(room_only, Mode.VIRTUAL)
+
+
+def test_consent_is_stored_with_time_and_wording_version_and_renewed_when_changed():
+    event = EventFactory()
+    registration, _ = services.register(
+        event=event, user=UserFactory(), mode=Mode.IN_PERSON, answers=answers(consent_recording=True)
+    )
+    first_time = registration.consent_recording_at
+
+    updated = services.update_answers(registration=registration, answers=answers(consent_recording=False))
+
+    assert registration.consent_wording_version == "2024-10"
+    assert registration.code_of_conduct_version == "2024-10"
+    assert registration.code_of_conduct_accepted_at is not None
+    assert (updated.consent_recording, updated.consent_recording_at > first_time) == (False, True)
+
+
+def test_virtual_registration_drops_dietary_needs():
+    event = EventFactory()
+
+    registration, _ = services.register(
+        event=event, user=UserFactory(), mode=Mode.VIRTUAL, answers=answers(dietary_needs="vegan")
+    )
+
+    assert registration.dietary_needs == ""
+
+
+def test_delete_account_cancels_frees_seats_and_erases_answers():
+    event = EventFactory(in_person_capacity=1)
+    user = UserFactory()
+    mine, _ = services.register(event=event, user=user, mode=Mode.IN_PERSON,
+                                answers=answers(pronouns="she/her", accessibility_needs="captions"))
+    waiting = register(event)
+
+    cancelled = services.delete_account(user=user)
+
+    mine.refresh_from_db()
+    waiting.refresh_from_db()
+    assert cancelled == 1
+    assert (mine.user, mine.status, mine.badge_name, mine.affiliation, mine.pronouns) == (
+        None, Status.CANCELLED, "", "", "")
+    assert (mine.accessibility_needs, mine.consent_recording, mine.extra_answers) == ("", None, {})
+    assert mine.answers_erased_at is not None
+    assert waiting.status == Status.CONFIRMED
+    assert not type(user).objects.filter(pk=user.pk).exists()
+    assert Registration.objects.filter(event=event).count() == 2
