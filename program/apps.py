@@ -10,6 +10,14 @@ class ProgramConfig(AppConfig):
 
         from . import models
 
-        for model in (models.Event, models.Person, models.EventRole, models.Session, models.SessionPerson,
-                      models.Talk, models.TalkSpeaker, models.Recording):
+        for model in (
+            models.Event,
+            models.Person,
+            models.EventRole,
+            models.Session,
+            models.SessionPerson,
+            models.Talk,
+            models.TalkSpeaker,
+            models.Recording,
+        ):
             auditlog.register(model)

@@ -40,7 +40,7 @@ def _my_page(event: Event):
 
 def _outcome_message(registration: Registration) -> str:
     if registration.is_confirmed:
-        return f"You're registered to attend {registration.get_mode_display().lower()}."
+        return "You're registered to attend " + ("in person." if registration.mode == Mode.IN_PERSON else "virtually.")
     position = services.waitlist_position(registration)
     message = f"{registration.get_mode_display()} is full: you are number {position} on the waitlist."
     if registration.virtual_meanwhile:

@@ -236,8 +236,9 @@ def test_virtual_registration_drops_dietary_needs():
 def test_delete_account_cancels_frees_seats_and_erases_answers():
     event = EventFactory(in_person_capacity=1)
     user = UserFactory()
-    mine, _ = services.register(event=event, user=user, mode=Mode.IN_PERSON,
-                                answers=answers(pronouns="she/her", accessibility_needs="captions"))
+    mine, _ = services.register(
+        event=event, user=user, mode=Mode.IN_PERSON, answers=answers(pronouns="she/her", accessibility_needs="captions")
+    )
     waiting = register(event)
 
     cancelled = services.delete_account(user=user)
@@ -246,7 +247,12 @@ def test_delete_account_cancels_frees_seats_and_erases_answers():
     waiting.refresh_from_db()
     assert cancelled == 1
     assert (mine.user, mine.status, mine.badge_name, mine.affiliation, mine.pronouns) == (
-        None, Status.CANCELLED, "", "", "")
+        None,
+        Status.CANCELLED,
+        "",
+        "",
+        "",
+    )
     assert (mine.accessibility_needs, mine.consent_recording, mine.extra_answers) == ("", None, {})
     assert mine.answers_erased_at is not None
     assert waiting.status == Status.CONFIRMED

@@ -1,0 +1,355 @@
+"""Organizer admin for registrations: filters, CSV export, and actions that go through the services."""
+
+import csv
+from datetime import UTC, datetime
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from program.admin import EventAdmin as ProgramEventAdmin
+from program.models import Event
+from program.resources import neutralise_formula
+
+from . import services
+from .models import Notification, Question, Registration
+from .notifications import Kind, owe
+
+
+class CheckedInFilter(admin.SimpleListFilter):
+    title = "checked in"
+    parameter_name = "checked_in"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Checked in"), ("no", "Not checked in")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(checked_in_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(checked_in_at__isnull=True)
+        return queryset
+
+
+CSV_COLUMNS = [
+    ("Registration", lambda r: r.pk),
+    ("Event", lambda r: r.event.slug),
+    ("Badge name", lambda r: r.badge_name),
+    ("Email", lambda r: r.user.email if r.user else ""),
+    ("Affiliation", lambda r: r.affiliation),
+    ("Career stage", lambda r: r.get_career_stage_display() if r.career_stage else ""),
+    ("Pronouns", lambda r: r.pronouns),
+    ("Mode", lambda r: r.get_mode_display()),
+    ("Status", lambda r: r.get_status_display()),
+    ("Virtual seat while waitlisted", lambda r: "yes" if r.virtual_meanwhile else ""),
+    ("Dietary needs", lambda r: r.dietary_needs),
+    ("Accessibility needs", lambda r: r.accessibility_needs),
+    ("Consents to recording and photos", lambda r: {True: "yes", False: "no"}.get(r.consent_recording, "")),
+    ("Consent wording version", lambda r: r.consent_wording_version),
+    ("Registered at (UTC)", lambda r: _utc(r.created_at)),
+    ("Checked in at (UTC)", lambda r: _utc(r.checked_in_at)),
+]
+
+
+def _utc(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def registrations_csv(registrations, *, filename: str) -> HttpResponse:
+    """A spreadsheet-safe CSV: cells that start like a formula are neutralised."""
+    registrations = list(registrations.select_related("event", "user").prefetch_related("event__questions"))
+    questions = sorted({item["question"] for r in registrations for item in r.extra_answers.values()})
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.write("\ufeff")  # so spreadsheet programs read UTF-8 names correctly
+    writer = csv.writer(response)
+    writer.writerow([title for title, _ in CSV_COLUMNS] + questions)
+    for registration in registrations:
+        extra = {item["question"]: item["answer"] for item in registration.extra_answers.values()}
+        row = [value(registration) for _, value in CSV_COLUMNS] + [extra.get(q, "") for q in questions]
+        writer.writerow([neutralise_formula(cell) for cell in row])
+    return response
+
+
+class CapacityForm(forms.Form):
+    in_person_capacity = forms.IntegerField(min_value=0, label="In-person capacity")
+    virtual_capacity = forms.IntegerField(
+        min_value=0, required=False, label="Virtual capacity", help_text="Leave blank for no limit."
+    )
+
+
+@admin.register(Registration)
+class RegistrationAdmin(admin.ModelAdmin):
+    list_display = [
+        "badge_name",
+        "email",
+        "affiliation",
+        "event",
+        "mode",
+        "status_with_position",
+        "checked_in",
+        "created_at",
+    ]
+    list_filter = ["event", "mode", "status", CheckedInFilter, "career_stage", "virtual_meanwhile"]
+    search_fields = ["badge_name", "user__email", "affiliation"]
+    list_select_related = ["event", "user"]
+    date_hierarchy = "created_at"
+    ordering = ["-created_at"]
+    actions = [
+        "cancel_selected",
+        "promote_selected",
+        "promote_raising_capacity",
+        "resend_confirmation",
+        "export_selected_csv",
+    ]
+    readonly_fields = [
+        "event",
+        "user",
+        "mode",
+        "status",
+        "virtual_meanwhile",
+        "waitlisted_at",
+        "career_stage",
+        "consent_recording",
+        "consent_recording_at",
+        "consent_wording_version",
+        "code_of_conduct_accepted_at",
+        "code_of_conduct_version",
+        "extra_answers",
+        "checked_in_at",
+        "invite_sequence",
+        "created_at",
+        "updated_at",
+        "confirmed_at",
+        "cancelled_at",
+        "answers_erased_at",
+    ]
+    fieldsets = [
+        (None, {"fields": ["event", "user", "mode", "status", "virtual_meanwhile", "waitlisted_at"]}),
+        (
+            "Answers",
+            {
+                "fields": [
+                    "badge_name",
+                    "affiliation",
+                    "career_stage",
+                    "pronouns",
+                    "dietary_needs",
+                    "accessibility_needs",
+                    "extra_answers",
+                ]
+            },
+        ),
+        (
+            "Consent",
+            {
+                "fields": [
+                    "consent_recording",
+                    "consent_recording_at",
+                    "consent_wording_version",
+                    "code_of_conduct_accepted_at",
+                    "code_of_conduct_version",
+                ]
+            },
+        ),
+        (
+            "History",
+            {
+                "fields": [
+                    "created_at",
+                    "confirmed_at",
+                    "cancelled_at",
+                    "checked_in_at",
+                    "updated_at",
+                    "invite_sequence",
+                    "answers_erased_at",
+                ]
+            },
+        ),
+    ]
+
+    def has_add_permission(self, request):
+        # People register themselves, so their consent and code-of-conduct agreement are their own.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting would free a seat without promoting anyone: cancel instead.
+        return False
+
+    @admin.display(description="Email", ordering="user__email")
+    def email(self, registration: Registration) -> str:
+        return registration.user.email if registration.user else "(account deleted)"
+
+    @admin.display(description="Status", ordering="status")
+    def status_with_position(self, registration: Registration) -> str:
+        if registration.is_waitlisted:
+            return f"{registration.status_label} (#{services.waitlist_position(registration)})"
+        return registration.get_status_display()
+
+    @admin.display(description="Checked in", boolean=True, ordering="checked_in_at")
+    def checked_in(self, registration: Registration) -> bool:
+        return registration.checked_in_at is not None
+
+    def get_urls(self):
+        return [
+            path("export/", self.admin_site.admin_view(self.export_filtered_csv), name="registration_export"),
+            path(
+                "capacity/<int:event_id>/", self.admin_site.admin_view(self.capacity_view), name="registration_capacity"
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "export_url": reverse("admin:registration_export")}
+        return super().changelist_view(request, extra_context)
+
+    def export_filtered_csv(self, request):
+        """The changelist's current filter and search as a CSV."""
+        if not self.has_view_permission(request):
+            return HttpResponse("You may not export registrations.", status=403)
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            return HttpResponseBadRequest("The filter in this link is not valid; open the list and filter again.")
+        queryset = changelist.get_queryset(request)
+        return registrations_csv(queryset, filename=self._csv_name(request))
+
+    def _csv_name(self, request) -> str:
+        event = Event.objects.filter(pk=request.GET.get("event__id__exact")).first()
+        scope = event.slug if event else "all-events"
+        return f"registrations-{scope}-{timezone.localdate():%Y-%m-%d}.csv"
+
+    def capacity_view(self, request, event_id):
+        event = get_object_or_404(Event, pk=event_id)
+        if not self.has_change_permission(request):
+            return HttpResponse("You may not change capacities.", status=403)
+        form = CapacityForm(
+            request.POST or None,
+            initial={
+                "in_person_capacity": event.in_person_capacity,
+                "virtual_capacity": event.virtual_capacity,
+            },
+        )
+        if request.method == "POST" and form.is_valid():
+            promoted = services.set_capacity(event=event, **form.cleaned_data)
+            self._report_promotions(request, promoted)
+            return redirect(reverse("registration:dashboard", kwargs={"slug": event.slug}))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Capacity of {event}",
+            "form": form,
+            "event": event,
+            "opts": self.model._meta,
+        }
+        return render(request, "admin/registration/capacity.html", context)
+
+    def _report_promotions(self, request, promoted):
+        if promoted:
+            names = ", ".join(r.badge_name for r in promoted)
+            self.message_user(request, f"Capacity saved. Promoted from the waitlist: {names}.", messages.SUCCESS)
+        else:
+            self.message_user(request, "Capacity saved.", messages.SUCCESS)
+
+    @admin.action(description="Cancel selected registrations (frees their seats)")
+    def cancel_selected(self, request, queryset):
+        live = [r for r in queryset if r.is_live]
+        for registration in live:
+            services.cancel(registration=registration)
+        self.message_user(request, f"Cancelled {len(live)} registration{'s' if len(live) != 1 else ''}.")
+
+    @admin.action(description="Promote selected from the waitlist (into free seats)")
+    def promote_selected(self, request, queryset):
+        self._promote(request, queryset, raise_capacity=False)
+
+    @admin.action(description="Promote selected from the waitlist, raising the capacity to fit")
+    def promote_raising_capacity(self, request, queryset):
+        self._promote(request, queryset, raise_capacity=True)
+
+    def _promote(self, request, queryset, *, raise_capacity: bool):
+        promoted = []
+        for registration in queryset.order_by("waitlisted_at"):
+            try:
+                promoted.append(services.promote(registration=registration, raise_capacity=raise_capacity))
+            except services.RegistrationError as error:
+                self.message_user(request, str(error), messages.WARNING)
+        if promoted:
+            self.message_user(request, f"Promoted: {', '.join(r.badge_name for r in promoted)}.", messages.SUCCESS)
+
+    @admin.action(description="Resend the confirmation email")
+    def resend_confirmation(self, request, queryset):
+        live = [r for r in queryset.select_related("user") if r.is_live and r.user_id]
+        for registration in live:
+            owe(registration, Kind.CONFIRMATION if registration.is_confirmed else Kind.WAITLISTED)
+        self.message_user(request, f"Queued {len(live)} email{'s' if len(live) != 1 else ''} to resend.")
+
+    @admin.action(description="Export selected as CSV")
+    def export_selected_csv(self, request, queryset):
+        return registrations_csv(queryset, filename=self._csv_name(request))
+
+
+@admin.register(Question)
+class QuestionAdmin(admin.ModelAdmin):
+    list_display = ["label", "event", "kind", "required", "in_person_only", "order"]
+    list_filter = ["event", "kind", "required"]
+    search_fields = ["label"]
+    list_select_related = ["event"]
+    autocomplete_fields = ["event"]
+
+
+class QuestionInline(admin.StackedInline):
+    model = Question
+    extra = 0
+    fields = [("label", "kind", "required", "in_person_only", "order"), "help_text", "choices"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["kind", "registration", "created_at", "sent_at", "attempts", "last_error"]
+    list_filter = ["kind", ("sent_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["registration__event"]
+    readonly_fields = ["registration", "kind", "created_at", "sent_at", "attempts", "last_error"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+admin.site.unregister(Event)
+
+
+@admin.register(Event)
+class EventAdmin(ProgramEventAdmin):
+    """The program's event admin, plus registration questions and capacity changes that promote."""
+
+    inlines = [*ProgramEventAdmin.inlines, QuestionInline]
+    list_display = [*ProgramEventAdmin.list_display, "registration_links"]
+    readonly_fields = [*ProgramEventAdmin.readonly_fields, "registration_links"]
+    fieldsets = [*ProgramEventAdmin.fieldsets, ("Registrations", {"fields": ["registration_links"]})]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and {"in_person_capacity", "virtual_capacity"} & set(form.changed_data):
+            self._promote_into_new_seats(request, obj)
+
+    def _promote_into_new_seats(self, request, event):
+        promoted = services.fill_free_seats(event=event)
+        if promoted:
+            names = ", ".join(r.badge_name for r in promoted)
+            self.message_user(request, f"Promoted from the waitlist into the new seats: {names}.")
+
+    @admin.display(description="Registrations")
+    def registration_links(self, event: Event) -> str:
+        if not event.pk:
+            return "—"
+        return format_html(
+            '<a href="{}">Dashboard</a> · <a href="{}?event__id__exact={}">Registrations</a> · '
+            '<a href="{}">Change capacity</a>',
+            reverse("registration:dashboard", kwargs={"slug": event.slug}),
+            reverse("admin:registration_registration_changelist"),
+            event.pk,
+            reverse("admin:registration_capacity", args=[event.pk]),
+        )

@@ -1,0 +1,180 @@
+"""Organizers' registration admin: filters, CSV export, actions and capacity changes that promote."""
+
+import csv
+import io
+
+import pytest
+from django.contrib.messages import get_messages
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from registration import services
+from registration.models import Mode, Notification, Registration, Status
+from tests.admin_forms import changeform_data
+from tests.factories import EventFactory, RegistrationFactory, UserFactory, answers
+
+pytestmark = pytest.mark.django_db
+CHANGELIST = "admin:registration_registration_changelist"
+
+
+def waitlisted(event, **kwargs):
+    return RegistrationFactory(event=event, status=Status.WAITLISTED, waitlisted_at=timezone.now(), **kwargs)
+
+
+def read_csv(response) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+
+def test_non_staff_cannot_see_registrations(client):
+    client.force_login(UserFactory())
+
+    response = client.get(reverse(CHANGELIST))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def test_filtered_csv_export_holds_the_filtered_rows_and_neutralises_formulas(staff_client):
+    event = EventFactory(slug="neuro")
+    RegistrationFactory(
+        event=event,
+        badge_name='=HYPERLINK("http://evil")',
+        affiliation="+1 Lab",
+        dietary_needs="-vegan",
+        pronouns="@they",
+    )
+    RegistrationFactory(event=event, badge_name="Virtual Vera", mode=Mode.VIRTUAL)
+    RegistrationFactory(badge_name="Other Event Otto")
+
+    response = staff_client.get(reverse("admin:registration_export") + f"?event__id__exact={event.pk}&mode=in_person")
+
+    rows = read_csv(response)
+    assert response["Content-Disposition"].startswith('attachment; filename="registrations-neuro-')
+    assert rows[0][:4] == ["Registration", "Event", "Badge name", "Email"]
+    assert len(rows) == 2
+    header = rows[0]
+    row = dict(zip(header, rows[1], strict=True))
+    assert row["Badge name"] == '\'=HYPERLINK("http://evil")'
+    assert (row["Affiliation"], row["Dietary needs"], row["Pronouns"]) == ("'+1 Lab", "'-vegan", "'@they")
+
+
+def test_export_with_a_broken_filter_is_a_clear_400(staff_client):
+    response = staff_client.get(reverse("admin:registration_export") + "?created_at__gte=not-a-date")
+
+    assert response.status_code == 400
+    assert b"not valid" in response.content
+
+
+def test_changelist_filters_by_checked_in_and_searches_by_email(staff_client):
+    event = EventFactory()
+    here = RegistrationFactory(event=event, checked_in_at=timezone.now(), user__email="here@example.org")
+    RegistrationFactory(event=event)
+
+    checked = staff_client.get(reverse(CHANGELIST), {"checked_in": "yes"})
+    searched = staff_client.get(reverse(CHANGELIST), {"q": "here@example"})
+
+    assert [r.pk for r in checked.context["cl"].result_list] == [here.pk]
+    assert [r.pk for r in searched.context["cl"].result_list] == [here.pk]
+
+
+def test_changelist_query_count_does_not_grow_with_rows(staff_client):
+    def queries_for(count):
+        event = EventFactory()
+        for _ in range(count):
+            waitlisted(event)
+        with CaptureQueriesContext(connection) as captured:
+            assert staff_client.get(reverse(CHANGELIST), {"event__id__exact": event.pk}).status_code == 200
+        return len(captured)
+
+    # Each waitlisted row asks for its position: bounded by the page size, but say so plainly.
+    assert queries_for(10) - queries_for(2) <= 8 * 2
+
+
+def test_cancel_action_frees_the_seat_and_promotes(staff_client):
+    event = EventFactory(in_person_capacity=1)
+    holder = services.register(event=event, user=UserFactory(), mode=Mode.IN_PERSON, answers=answers())[0]
+    waiting = services.register(event=event, user=UserFactory(), mode=Mode.IN_PERSON, answers=answers())[0]
+
+    staff_client.post(reverse(CHANGELIST), {"action": "cancel_selected", "_selected_action": [holder.pk]})
+
+    holder.refresh_from_db()
+    waiting.refresh_from_db()
+    assert (holder.status, waiting.status) == (Status.CANCELLED, Status.CONFIRMED)
+
+
+def test_promote_action_refuses_without_a_seat_and_raises_capacity_when_asked(staff_client):
+    event = EventFactory(in_person_capacity=1)
+    services.register(event=event, user=UserFactory(), mode=Mode.IN_PERSON, answers=answers())
+    waiting = services.register(event=event, user=UserFactory(), mode=Mode.IN_PERSON, answers=answers())[0]
+
+    refused = staff_client.post(
+        reverse(CHANGELIST), {"action": "promote_selected", "_selected_action": [waiting.pk]}, follow=True
+    )
+    staff_client.post(reverse(CHANGELIST), {"action": "promote_raising_capacity", "_selected_action": [waiting.pk]})
+
+    assert "No in person seat is free" in next(str(m) for m in get_messages(refused.wsgi_request))
+    waiting.refresh_from_db()
+    event.refresh_from_db()
+    assert (waiting.status, event.in_person_capacity) == (Status.CONFIRMED, 2)
+
+
+def test_resend_confirmation_records_the_email_owed(staff_client):
+    registration = RegistrationFactory()
+
+    staff_client.post(reverse(CHANGELIST), {"action": "resend_confirmation", "_selected_action": [registration.pk]})
+
+    assert list(Notification.objects.filter(registration=registration).values_list("kind", flat=True)) == [
+        "confirmation"
+    ]
+
+
+def test_capacity_page_raises_capacity_and_promotes_in_order(staff_client):
+    event = EventFactory(in_person_capacity=1)
+    services.register(event=event, user=UserFactory(), mode=Mode.IN_PERSON, answers=answers())
+    first = services.register(event=event, user=UserFactory(), mode=Mode.IN_PERSON, answers=answers())[0]
+    second = services.register(event=event, user=UserFactory(), mode=Mode.IN_PERSON, answers=answers())[0]
+
+    response = staff_client.post(
+        reverse("admin:registration_capacity", args=[event.pk]), {"in_person_capacity": "2", "virtual_capacity": ""}
+    )
+
+    assert response.status_code == 302
+    assert Registration.objects.get(pk=first.pk).status == Status.CONFIRMED
+    assert Registration.objects.get(pk=second.pk).status == Status.WAITLISTED
+
+
+def test_capacity_page_rejects_a_negative_number(staff_client):
+    event = EventFactory(in_person_capacity=3)
+
+    response = staff_client.post(reverse("admin:registration_capacity", args=[event.pk]), {"in_person_capacity": "-1"})
+
+    assert response.status_code == 200
+    assert "Ensure this value is greater than or equal to 0." in response.content.decode()
+    event.refresh_from_db()
+    assert event.in_person_capacity == 3
+
+
+def test_registrations_cannot_be_added_or_deleted_in_the_admin(staff_client):
+    registration = RegistrationFactory()
+
+    add = staff_client.get(reverse("admin:registration_registration_add"))
+    delete = staff_client.get(reverse("admin:registration_registration_delete", args=[registration.pk]))
+
+    assert (add.status_code, delete.status_code) == (403, 403)
+
+
+def test_raising_capacity_on_the_event_page_promotes_the_waitlist(staff_client):
+    event = EventFactory(in_person_capacity=1)
+    services.register(event=event, user=UserFactory(), mode=Mode.IN_PERSON, answers=answers())
+    waiting = services.register(event=event, user=UserFactory(), mode=Mode.IN_PERSON, answers=answers())[0]
+    url = reverse("admin:program_event_change", args=[event.pk])
+    data = changeform_data(staff_client.get(url))
+    data["in_person_capacity"] = "2"
+
+    response = staff_client.post(url, data)
+
+    assert response.status_code == 302
+    waiting.refresh_from_db()
+    assert waiting.status == Status.CONFIRMED

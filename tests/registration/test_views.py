@@ -1,0 +1,292 @@
+"""The attendee pages: register, my registration, change mode, edit answers, cancel, data, deletion."""
+
+import datetime as dt
+import json
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from registration.models import Mode, Question, Registration, Status
+from tests.factories import EventFactory, RegistrationFactory, UserFactory, verified_user
+
+pytestmark = pytest.mark.django_db
+
+VALID = {
+    "mode": "in_person",
+    "virtual_meanwhile": "on",
+    "badge_name": "Ada Lovelace",
+    "affiliation": "Analytical Engine Society",
+    "career_stage": "senior",
+    "pronouns": "she/her",
+    "dietary_needs": "vegetarian",
+    "accessibility_needs": "",
+    "consent_recording": "yes",
+    "code_of_conduct": "on",
+}
+
+
+def url(name, event, **kwargs):
+    return reverse(f"registration:{name}", kwargs={"slug": event.slug, **kwargs})
+
+
+@pytest.fixture
+def attendee(client):
+    user = verified_user()
+    client.force_login(user)
+    return user
+
+
+def test_logged_out_visitor_is_sent_to_log_in(client):
+    event = EventFactory()
+
+    for name in ("register", "my-registration", "edit-answers", "cancel"):
+        response = client.get(url(name, event))
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/?next=")
+
+
+def test_register_in_person_confirms_and_shows_my_page(client, attendee):
+    event = EventFactory(in_person_capacity=10)
+
+    response = client.post(url("register", event), VALID, follow=True)
+
+    registration = Registration.objects.get(event=event, user=attendee)
+    assert (registration.mode, registration.status, registration.badge_name) == (
+        Mode.IN_PERSON,
+        Status.CONFIRMED,
+        "Ada Lovelace",
+    )
+    assert registration.dietary_needs == "vegetarian"
+    assert response.redirect_chain == [(url("my-registration", event), 302)]
+    assert "You&#x27;re registered to attend in person." in response.content.decode()
+    assert "Confirmed, in person" in response.content.decode()
+
+
+def test_invalid_registration_shows_errors_beside_fields_and_saves_nothing(client, attendee):
+    event = EventFactory()
+    data = {**VALID, "badge_name": "", "career_stage": "wizard", "code_of_conduct": ""}
+
+    response = client.post(url("register", event), data)
+
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert Registration.objects.count() == 0
+    assert 'id="id_badge_name_error"' in body
+    assert 'aria-describedby="id_badge_name_helptext id_badge_name_error"' in body
+    assert "Select a valid choice. wizard is not one of the available choices." in body
+    assert "You must agree to the code of conduct to register." in body
+
+
+def test_second_submit_shows_the_existing_registration(client, attendee):
+    event = EventFactory()
+    client.post(url("register", event), VALID)
+
+    response = client.post(url("register", event), {**VALID, "mode": "virtual"})
+
+    assert response.status_code == 302
+    assert response["Location"] == url("my-registration", event)
+    assert Registration.objects.filter(user=attendee).count() == 1
+    assert Registration.objects.get(user=attendee).mode == Mode.IN_PERSON
+
+
+def test_full_room_waitlists_with_position_and_virtual_seat(client, attendee):
+    event = EventFactory(in_person_capacity=1)
+    RegistrationFactory(event=event)
+
+    response = client.post(url("register", event), VALID, follow=True)
+
+    body = response.content.decode()
+    assert "In person is full: you are number 1 on the waitlist. Meanwhile you have a virtual seat." in body
+    assert "Waitlisted for in person, with a virtual seat meanwhile" in body
+
+
+def test_closed_or_past_event_says_why_and_accepts_nothing(client, attendee):
+    past = EventFactory(start_date=dt.date(2020, 5, 1), end_date=dt.date(2020, 5, 2))
+    not_yet = EventFactory(registration_opens=timezone.now() + dt.timedelta(days=3))
+
+    for event, reason in [(past, "This event has already taken place."), (not_yet, "Registration opens")]:
+        response = client.post(url("register", event), VALID)
+        assert reason in response.content.decode()
+    assert Registration.objects.count() == 0
+
+
+def test_unverified_email_must_be_verified_before_registering(client):
+    client.force_login(UserFactory())
+    event = EventFactory()
+
+    response = client.post(url("register", event), VALID)
+
+    assert "Please verify your email address before you register" in response.content.decode()
+    assert Registration.objects.count() == 0
+
+
+def test_extra_questions_are_shown_and_validated_like_built_in_ones(client, attendee):
+    event = EventFactory()
+    lab = Question.objects.create(event=event, label="Lab website", kind="text", required=True)
+    track = Question.objects.create(
+        event=event, label="Track", kind="choice", choices="Theory\nExperiment", required=True
+    )
+    tour = Question.objects.create(
+        event=event, label="Join the lab tour?", kind="yes_no", in_person_only=True, required=True
+    )
+
+    bad = client.post(url("register", event), {**VALID, track.field_name: "Gossip"})
+    good = client.post(
+        url("register", event),
+        {
+            **VALID,
+            lab.field_name: "https://lab.example.org",
+            track.field_name: "Theory",
+            tour.field_name: "yes",
+        },
+    )
+
+    assert bad.status_code == 400
+    assert f'id="id_{lab.field_name}_error"' in bad.content.decode()
+    assert "Select a valid choice. Gossip is not one of the available choices." in bad.content.decode()
+    assert good.status_code == 302
+    assert Registration.objects.get().extra_answers == {
+        str(lab.pk): {"question": "Lab website", "answer": "https://lab.example.org"},
+        str(track.pk): {"question": "Track", "answer": "Theory"},
+        str(tour.pk): {"question": "Join the lab tour?", "answer": "yes"},
+    }
+
+
+def test_in_person_only_question_is_not_required_of_virtual_attendees(client, attendee):
+    event = EventFactory()
+    Question.objects.create(event=event, label="Lab tour?", kind="yes_no", in_person_only=True, required=True)
+
+    response = client.post(url("register", event), {**VALID, "mode": "virtual"})
+
+    assert response.status_code == 302
+    assert Registration.objects.get().extra_answers == {}
+
+
+def test_change_mode_from_my_page(client, attendee):
+    event = EventFactory()
+    client.post(url("register", event), VALID)
+
+    response = client.post(url("change-mode", event), {"mode": "virtual"}, follow=True)
+
+    assert Registration.objects.get().mode == Mode.VIRTUAL
+    assert "You&#x27;re registered to attend virtually." in response.content.decode()
+
+
+def test_change_mode_rejects_junk(client, attendee):
+    event = EventFactory()
+    client.post(url("register", event), VALID)
+
+    response = client.post(url("change-mode", event), {"mode": "teleport"}, follow=True)
+
+    assert "Choose in person or virtual." in response.content.decode()
+    assert Registration.objects.get().mode == Mode.IN_PERSON
+
+
+def test_edit_answers_saves_and_invalid_edit_saves_nothing(client, attendee):
+    event = EventFactory()
+    client.post(url("register", event), VALID)
+
+    bad = client.post(url("edit-answers", event), {**VALID, "badge_name": "", "affiliation": "Changed"})
+    good = client.post(url("edit-answers", event), {**VALID, "badge_name": "Countess Ada"})
+
+    assert bad.status_code == 400
+    assert good.status_code == 302
+    registration = Registration.objects.get()
+    assert (registration.badge_name, registration.affiliation) == ("Countess Ada", "Analytical Engine Society")
+
+
+def test_cancel_asks_first_then_cancels_and_allows_registering_again(client, attendee):
+    event = EventFactory()
+    client.post(url("register", event), VALID)
+
+    confirm_page = client.get(url("cancel", event))
+    client.post(url("cancel", event))
+    my_page = client.get(url("my-registration", event))
+    again = client.post(url("register", event), {**VALID, "mode": "virtual"})
+
+    assert "Yes, cancel my registration" in confirm_page.content.decode()
+    assert "Register again" in my_page.content.decode()
+    assert again.status_code == 302
+    assert list(Registration.objects.order_by("pk").values_list("status", "mode")) == [
+        (Status.CANCELLED, Mode.IN_PERSON),
+        (Status.CONFIRMED, Mode.VIRTUAL),
+    ]
+
+
+def test_another_persons_registration_is_unreachable(client, attendee):
+    event = EventFactory()
+    other = RegistrationFactory(event=event, badge_name="Secret Person", accessibility_needs="private need")
+
+    my_page = client.get(url("my-registration", event))
+    edit = client.get(url("edit-answers", event))
+    cancel = client.post(url("cancel", event))
+    mode = client.post(url("change-mode", event), {"mode": "virtual"})
+    data = client.get(reverse("registration:my-data"))
+
+    assert my_page.status_code == 302 and my_page["Location"] == url("register", event)
+    assert (edit.status_code, cancel.status_code, mode.status_code) == (404, 404, 404)
+    assert "Secret Person" not in data.content.decode()
+    other.refresh_from_db()
+    assert (other.status, other.mode) == (Status.CONFIRMED, Mode.IN_PERSON)
+
+
+def test_my_data_download_holds_my_registrations(client, attendee):
+    event = EventFactory(name="Data Workshop")
+    client.post(url("register", event), VALID)
+
+    response = client.get(reverse("registration:my-data"))
+
+    data = json.loads(response.content)
+    assert response["Content-Disposition"] == 'attachment; filename="my-workshop-data.json"'
+    assert data["account"]["email"] == attendee.email
+    assert [(r["event"], r["badge_name"], r["pronouns"], r["status"]) for r in data["registrations"]] == [
+        ("Data Workshop", "Ada Lovelace", "she/her", "confirmed")
+    ]
+
+
+def test_delete_account_needs_confirmation_then_cancels_and_erases(client, attendee):
+    event = EventFactory(in_person_capacity=1)
+    client.post(url("register", event), VALID)
+    waiting = RegistrationFactory(event=event, status=Status.WAITLISTED, waitlisted_at=timezone.now())
+
+    unconfirmed = client.post(reverse("registration:delete-account"), {}, follow=True)
+    assert "Tick the box" in unconfirmed.content.decode()
+    response = client.post(reverse("registration:delete-account"), {"confirm": "delete"}, follow=True)
+
+    mine = Registration.objects.exclude(pk=waiting.pk).get()
+    waiting.refresh_from_db()
+    assert "Your account and personal answers are deleted; 1 registration cancelled." in response.content.decode()
+    assert (mine.user, mine.badge_name, mine.status) == (None, "", Status.CANCELLED)
+    assert waiting.status == Status.CONFIRMED
+    assert not response.wsgi_request.user.is_authenticated
+
+
+def test_dashboard_is_for_staff_only(client, attendee):
+    event = EventFactory()
+
+    response = client.get(url("dashboard", event))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def test_dashboard_shows_counts_seats_waitlist_and_stages(client, staff):
+    event = EventFactory(in_person_capacity=2)
+    RegistrationFactory(event=event, career_stage="student")
+    RegistrationFactory(event=event, career_stage="student")
+    RegistrationFactory(event=event, status=Status.WAITLISTED, waitlisted_at=timezone.now(), career_stage="postdoc")
+    RegistrationFactory(event=event, mode="virtual", status=Status.CANCELLED)
+    client.force_login(staff)
+
+    response = client.get(url("dashboard", event))
+
+    figures = response.context["figures"]
+    assert figures.counts == {
+        "in_person": {"confirmed": 2, "waitlisted": 1, "cancelled": 0},
+        "virtual": {"confirmed": 0, "waitlisted": 0, "cancelled": 1},
+    }
+    assert (figures.seats.in_person_free, figures.waitlist_in_person, figures.total_live) == (0, 1, 3)
+    assert figures.career_stages == [("Student", 2), ("Postdoctoral researcher", 1)]
+    assert sum(count for _, count in figures.per_day) == 4
+    assert "<svg" in response.content.decode()
