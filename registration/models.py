@@ -106,6 +106,9 @@ class Registration(models.Model):
     invite_sequence = models.PositiveIntegerField(
         default=0, help_text="iCalendar SEQUENCE of this registration's invite; raised on every change."
     )
+    invite_fingerprint = models.CharField(
+        max_length=64, blank=True, help_text="What the last invite said (times, place, mode), to notice changes."
+    )
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -224,6 +227,52 @@ class Notification(models.Model):
     class Meta:
         ordering = ["created_at", "pk"]
         indexes = [models.Index(fields=["sent_at", "created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registration", "kind"], condition=Q(kind="reminder"), name="one_reminder_per_registration"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} for {self.registration_id}"
+
+
+class BadgeSheet(models.Model):
+    """A PDF of many badges for organizers to print, built by a Celery task."""
+
+    class Paper(models.TextChoices):
+        LETTER = "letter", "US Letter"
+        A4 = "a4", "A4"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting to start"
+        RUNNING = "running", "Building"
+        DONE = "done", "Ready"
+        FAILED = "failed", "Failed"
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="badge_sheets")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    registration_ids = models.JSONField(
+        default=list, blank=True, help_text="The registrations to print; empty for every confirmed in-person one."
+    )
+    paper = models.CharField(max_length=10, choices=Paper.choices, default=Paper.LETTER)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    file = models.FileField(upload_to="badge-sheets/", blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Badge sheet for {self.event} ({self.get_state_display()})"
+
+    def get_absolute_url(self):
+        return reverse("registration:badge-sheet", kwargs={"slug": self.event.slug, "pk": self.pk})
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else (100 if self.state == self.State.DONE else 0)

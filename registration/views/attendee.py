@@ -4,7 +4,6 @@ import json
 
 from allauth.account.models import EmailAddress
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -15,12 +14,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from program.models import Event
 from program.selectors import event_for_visitor
 
-from . import selectors, services
-from .forms import EditAnswersForm, ModeForm, RegistrationForm
-from .models import Mode, Registration
+from .. import selectors, services
+from ..forms import EditAnswersForm, ModeForm, RegistrationForm
+from ..models import Mode, Registration
 
 
-def _event_or_404(request, slug: str) -> Event:
+def event_or_404(request, slug: str) -> Event:
     event = event_for_visitor(slug=slug, user=request.user)
     if event is None:
         raise Http404("No such event.")
@@ -51,7 +50,7 @@ def _outcome_message(registration: Registration) -> str:
 @login_required
 @require_http_methods(["GET", "POST"])
 def register(request, slug):
-    event = _event_or_404(request, slug)
+    event = event_or_404(request, slug)
     existing = selectors.live_registration(event=event, user=request.user)
     if existing is not None:
         messages.info(request, "You are already registered for this event.")
@@ -87,7 +86,7 @@ def register(request, slug):
 
 @login_required
 def my_registration(request, slug):
-    event = _event_or_404(request, slug)
+    event = event_or_404(request, slug)
     registration = selectors.latest_registration(event=event, user=request.user)
     if registration is None:
         return redirect("registration:register", slug=event.slug)
@@ -106,7 +105,7 @@ def my_registration(request, slug):
 @login_required
 @require_POST
 def change_mode(request, slug):
-    event = _event_or_404(request, slug)
+    event = event_or_404(request, slug)
     registration = _my_registration_or_404(request, event)
     form = ModeForm(request.POST)
     if not form.is_valid():
@@ -124,7 +123,7 @@ def change_mode(request, slug):
 @login_required
 @require_http_methods(["GET", "POST"])
 def edit_answers(request, slug):
-    event = _event_or_404(request, slug)
+    event = event_or_404(request, slug)
     registration = _my_registration_or_404(request, event)
     if not registration.is_live:
         messages.error(request, "This registration is cancelled.")
@@ -141,7 +140,7 @@ def edit_answers(request, slug):
 @login_required
 @require_http_methods(["GET", "POST"])
 def cancel(request, slug):
-    event = _event_or_404(request, slug)
+    event = event_or_404(request, slug)
     registration = _my_registration_or_404(request, event)
     if not registration.is_live:
         return _my_page(event)
@@ -179,31 +178,3 @@ def delete_account(request):
         return redirect(reverse("program:home"))
     live = list(Registration.objects.live().filter(user=request.user).select_related("event"))
     return render(request, "registration/delete_account.html", {"live_registrations": live})
-
-
-@staff_member_required
-def dashboard(request, slug):
-    """Organizers' figures for one event: counts, seats, waitlist, sign-ups per day, career stages."""
-    event = _event_or_404(request, slug)
-    figures = selectors.dashboard(event)
-    context = {"event": event, "figures": figures, "chart": _bar_chart(figures.per_day)}
-    return render(request, "registration/dashboard.html", context)
-
-
-def _bar_chart(per_day: list[tuple], *, height: int = 120, bar: int = 14, gap: int = 4) -> dict:
-    """SVG geometry for a bar per day: attributes only, so the page needs no inline style or script."""
-    peak = max((count for _, count in per_day), default=0) or 1
-    bars = []
-    for index, (day, count) in enumerate(per_day):
-        bar_height = max(round(count / peak * height), 1)
-        bars.append(
-            {
-                "day": day,
-                "count": count,
-                "x": index * (bar + gap),
-                "y": height - bar_height,
-                "width": bar,
-                "height": bar_height,
-            }
-        )
-    return {"bars": bars, "width": max(len(per_day) * (bar + gap) - gap, 1), "height": height, "peak": peak}

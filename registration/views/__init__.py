@@ -1,0 +1,1 @@
+"""Registration views, by feature: attendee self-service, organizers' pages, badges, check-in."""
