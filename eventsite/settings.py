@@ -180,8 +180,21 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2, "socket_timeout": 5}
 CELERY_TIMEZONE = "UTC"
+# A registration must not wait on a broker outage: publish once, and let the sweep deliver what was owed.
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BEAT_SCHEDULE = {
+    "sweep-notifications": {
+        "task": "registration.tasks.mail.sweep_notifications",
+        "schedule": env.float("NOTIFICATION_SWEEP_SECONDS", default=60.0),
+    },
+    "queue-reminders": {"task": "registration.tasks.mail.queue_reminders", "schedule": 15 * 60.0},
+}
+# Seconds an owed notice may wait for its task before the sweep delivers it instead.
+NOTIFICATION_SWEEP_AFTER = env.int("NOTIFICATION_SWEEP_AFTER", default=60)
+# Seconds to wait after an agenda edit before sending updated invites, so a burst of edits sends one.
+INVITE_REFRESH_DELAY = env.int("INVITE_REFRESH_DELAY", default=120)
 
 # Production hardening: only where DEBUG is off, so local http works.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -203,5 +216,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # WeasyPrint reports each rendering step at INFO: too chatty for a log.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

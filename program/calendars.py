@@ -32,7 +32,7 @@ def agenda_calendar(event: Event, sessions: Iterable[Session], *, base_url: str)
     calendar.add("method", "PUBLISH")
     # Not in RFC 5545, but what Apple, Google and Outlook read as the calendar's name and zone. icalendar would
     # write an X- property unescaped; RFC 5545 3.8.8.2 makes it TEXT by default, so escape it as TEXT.
-    calendar.add("x-wr-calname", vText(_text(event.name)))
+    calendar.add("x-wr-calname", vText(clean_text(event.name)))
     calendar.add("x-wr-timezone", event.timezone)
     calendar.add_component(event_timezone(event, covering=[moment for s in sessions for moment in (s.start, s.end)]))
     for session in sessions:
@@ -64,14 +64,14 @@ def session_vevent(session: Session, *, base_url: str) -> VEvent:
         sequence=0,
         start=session.start.astimezone(event.tzinfo),
         end=session.end.astimezone(event.tzinfo),
-        summary=_text(session.title),
-        description=_text(_description(session, url)),
+        summary=clean_text(session.title),
+        description=clean_text(_description(session, url)),
         categories=[session.get_kind_display()],
         url=url,
     )
     location = ", ".join(part for part in (session.room, event.location) if part)
     if location:
-        vevent.add("location", _text(location))
+        vevent.add("location", clean_text(location))
     return vevent
 
 
@@ -80,8 +80,13 @@ def session_uid(session: Session) -> str:
 
     The primary key never changes, unlike the event's slug or the host a request came in on.
     """
+    return f"session-{session.pk}@{uid_domain()}"
+
+
+def uid_domain() -> str:
+    """The site's own host name for UIDs, or 'eventsite' on a local machine."""
     host = urlsplit(settings.SITE_URL).hostname
-    return f"session-{session.pk}@{host if host and host not in LOCAL_HOSTS else 'eventsite'}"
+    return host if host and host not in LOCAL_HOSTS else "eventsite"
 
 
 def _description(session: Session, url: str) -> str:
@@ -106,7 +111,7 @@ def _name(person) -> str:
     return f"{person.name} ({person.affiliation})" if person.affiliation else person.name
 
 
-def _text(value: str) -> str:
+def clean_text(value: str) -> str:
     """Text as RFC 5545 allows it: "\\n" line breaks and no other control characters."""
     return CONTROL_CHARACTERS.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
 

@@ -19,6 +19,7 @@ from program.resources import neutralise_formula
 from . import services
 from .models import Notification, Question, Registration
 from .notifications import Kind, owe
+from .views.badges import build_badges_action
 
 
 class CheckedInFilter(admin.SimpleListFilter):
@@ -106,6 +107,7 @@ class RegistrationAdmin(admin.ModelAdmin):
         "promote_raising_capacity",
         "resend_confirmation",
         "export_selected_csv",
+        build_badges_action,
     ]
     readonly_fields = [
         "event",

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from program.models import Event
 
-from .models import CODE_OF_CONDUCT_VERSION, CONSENT_WORDING_VERSION, Mode, Registration, Status
+from .models import CODE_OF_CONDUCT_VERSION, CONSENT_WORDING_VERSION, Mode, Registration, Status, new_feed_token
 from .notifications import Kind, owe
 
 
@@ -327,3 +327,10 @@ def delete_account(*, user: AbstractBaseUser) -> int:
             erase_answers(registration)
         user.delete()
     return len(live)
+
+
+def reset_feed_token(*, registration: Registration) -> Registration:
+    """Give the personal calendar feed a new secret address; the old one stops working at once."""
+    registration.feed_token = new_feed_token()
+    registration.save(update_fields=["feed_token", "updated_at"])
+    return registration

@@ -1,9 +1,15 @@
+import json
 import os
+import shutil
 import socket
+import subprocess
+from pathlib import Path
 
 import pytest
 
 from tests.factories import StaffFactory, UserFactory
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def service_available(host: str, port: int) -> bool:
@@ -38,3 +44,33 @@ def staff(db):
 def staff_client(client, staff):
     client.force_login(staff)
     return client
+
+
+@pytest.fixture
+def icaljs():
+    """Read an .ics file with ical.js; skip without node or node_modules, except in CI, where that fails."""
+    node = shutil.which("node")
+    if node is None:
+        missing = "node is not installed"
+    elif not (REPO / "node_modules" / "ical.js" / "package.json").is_file():
+        missing = "node_modules/ical.js is missing: run `npm ci` in the repository root"
+    else:
+        missing = ""
+    if missing and os.environ.get("CI") == "true":
+        pytest.fail(f"{missing}; CI must run the ical.js checks")
+    if missing:
+        pytest.skip(missing)
+
+    def read(path: Path) -> list[dict]:
+        # A zone far from the event's, so a time ical.js failed to place in its VTIMEZONE comes out wrong.
+        result = subprocess.run(
+            [node, str(REPO / "tests" / "icaljs_check.mjs"), str(path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "TZ": "Asia/Tokyo"},
+        )
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    return read

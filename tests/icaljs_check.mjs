@@ -23,7 +23,9 @@ const toUtc = (property, time) => {
 const events = calendar.getAllSubcomponents("vevent").map((vevent) => {
   const event = new ICAL.Event(vevent);
   return {
+    method: calendar.getFirstPropertyValue("method") ?? null,
     uid: event.uid,
+    sequence: event.sequence,
     summary: event.summary,
     location: event.location,
     description: event.description,

@@ -24,10 +24,10 @@ def event_dates(event) -> str:
     return date_range(event.start_date, event.end_date)
 
 
-@register.filter
-def local(value, event):
-    """The aware datetime in the event's own timezone."""
-    return value.astimezone(event.tzinfo) if value else value
+@register.simple_tag
+def event_time(value, event, format_string: str) -> str:
+    """An aware datetime formatted in the event's own timezone (the date filter would use the site's)."""
+    return date_format(value.astimezone(event.tzinfo), format_string) if value else ""
 
 
 @register.simple_tag

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from program.models import Event
 from program.selectors import event_for_visitor
 
-from .. import selectors, services
+from .. import invites, selectors, services
 from ..forms import EditAnswersForm, ModeForm, RegistrationForm
 from ..models import Mode, Registration
 
@@ -26,7 +26,7 @@ def event_or_404(request, slug: str) -> Event:
     return event
 
 
-def _my_registration_or_404(request, event: Event) -> Registration:
+def my_registration_or_404(request, event: Event) -> Registration:
     registration = selectors.latest_registration(event=event, user=request.user)
     if registration is None:
         raise Http404("You have no registration for this event.")
@@ -98,7 +98,13 @@ def my_registration(request, slug):
         "other_mode": Mode.VIRTUAL if registration.mode == Mode.IN_PERSON else Mode.IN_PERSON,
         "other_mode_offered": len(services.offered_modes(event)) > 1,
         "can_register_again": not registration.is_live and not services.registration_closed_reason(event),
+        "join_url": invites.join_url(registration),
+        "session_streams": event.sessions.exclude(stream_url="") if registration.attends_virtually else [],
+        "certificate_ready": registration.checked_in_at is not None and event.is_past(),
     }
+    feed_path = reverse("registration:personal-feed", kwargs={"slug": event.slug, "token": registration.feed_token})
+    context["feed_url"] = request.build_absolute_uri(feed_path)
+    context["feed_webcal"] = "webcal://" + context["feed_url"].split("://", 1)[1]
     return render(request, "registration/my_registration.html", context)
 
 
@@ -106,7 +112,7 @@ def my_registration(request, slug):
 @require_POST
 def change_mode(request, slug):
     event = event_or_404(request, slug)
-    registration = _my_registration_or_404(request, event)
+    registration = my_registration_or_404(request, event)
     form = ModeForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose in person or virtual.")
@@ -124,7 +130,7 @@ def change_mode(request, slug):
 @require_http_methods(["GET", "POST"])
 def edit_answers(request, slug):
     event = event_or_404(request, slug)
-    registration = _my_registration_or_404(request, event)
+    registration = my_registration_or_404(request, event)
     if not registration.is_live:
         messages.error(request, "This registration is cancelled.")
         return _my_page(event)
@@ -141,7 +147,7 @@ def edit_answers(request, slug):
 @require_http_methods(["GET", "POST"])
 def cancel(request, slug):
     event = event_or_404(request, slug)
-    registration = _my_registration_or_404(request, event)
+    registration = my_registration_or_404(request, event)
     if not registration.is_live:
         return _my_page(event)
     if request.method == "POST":

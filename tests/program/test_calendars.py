@@ -1,11 +1,7 @@
 """The public agenda as iCalendar: read back with Python's icalendar and with ical.js, Thunderbird's parser."""
 
 import datetime as dt
-import json
-import os
 import re
-import shutil
-import subprocess
 import zoneinfo
 from pathlib import Path
 
@@ -66,36 +62,6 @@ def splits_a_character(line: bytes) -> bool:
 
 def build(event) -> bytes:
     return calendars.agenda_calendar(event, event.sessions.for_agenda(), base_url="http://testserver/")
-
-
-@pytest.fixture
-def icaljs():
-    """Read an .ics file with ical.js; skip without node or node_modules, except in CI, where that fails."""
-    node = shutil.which("node")
-    if node is None:
-        missing = "node is not installed"
-    elif not (REPO / "node_modules" / "ical.js" / "package.json").is_file():
-        missing = "node_modules/ical.js is missing: run `npm ci` in the repository root"
-    else:
-        missing = ""
-    if missing and os.environ.get("CI") == "true":
-        pytest.fail(f"{missing}; CI must run the ical.js checks")
-    if missing:
-        pytest.skip(missing)
-
-    def read(path: Path) -> list[dict]:
-        # A zone far from the event's, so a time ical.js failed to place in its VTIMEZONE comes out wrong.
-        result = subprocess.run(
-            [node, str(REPO / "tests" / "icaljs_check.mjs"), str(path)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env={**os.environ, "TZ": "Asia/Tokyo"},
-        )
-        assert result.returncode == 0, result.stderr
-        return json.loads(result.stdout)
-
-    return read
 
 
 def test_agenda_calendar_lists_every_session_with_its_public_facts(client):

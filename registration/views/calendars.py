@@ -1,0 +1,50 @@
+"""The attendee's calendar files: the invite as emailed, and the personal feed at a secret address."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+
+from .. import invites, services
+from ..models import Registration
+from .attendee import event_or_404, my_registration_or_404
+
+
+def _calendar(body: bytes, filename: str, *, method: str = "") -> HttpResponse:
+    content_type = "text/calendar; charset=utf-8" + (f"; method={method}" if method else "")
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # Personal files: never kept by a shared cache.
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def my_invite(request, slug):
+    """The same invite the emails carry: METHOD:REQUEST while live, METHOD:CANCEL once cancelled."""
+    registration = my_registration_or_404(request, event_or_404(request, slug))
+    body = invites.invite_calendar(registration, site_url=settings.SITE_URL)
+    return _calendar(body, f"{slug}-invite.ics", method="REQUEST" if registration.is_live else "CANCEL")
+
+
+def personal_feed(request, slug, token):
+    """A calendar app's subscription: the secret token is the only key, so an unknown or revoked one is 404."""
+    registration = (
+        Registration.objects.live().select_related("event").filter(event__slug=slug, feed_token=token).first()
+    )
+    if registration is None or not registration.event.is_published:
+        raise Http404("No such calendar feed.")
+    body = invites.personal_feed(registration, base_url=request.build_absolute_uri("/"))
+    return _calendar(body, f"{slug}.ics")
+
+
+@login_required
+@require_POST
+def reset_feed(request, slug):
+    event = event_or_404(request, slug)
+    registration = my_registration_or_404(request, event)
+    services.reset_feed_token(registration=registration)
+    messages.success(request, "Your calendar feed has a new address; the old one no longer works.")
+    return redirect("registration:my-registration", slug=event.slug)

@@ -1,0 +1,48 @@
+"""The staff check-in desk: scan or type a badge, find someone by name, watch the count."""
+
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from .. import checkin as desk
+from .attendee import event_or_404
+
+
+@never_cache
+@staff_member_required
+@require_http_methods(["GET", "POST"])
+def checkin(request, slug):
+    """GET shows the desk (with ?t=, a confirmation for that badge: GET never checks in); POST checks in."""
+    event = event_or_404(request, slug)
+    result, token = None, ""
+    if request.method == "POST":
+        result = desk.check_in(event=event, entry=request.POST.get("entry", ""), actor=request.user)
+        query = request.POST.get("q", "")
+    else:
+        query = request.GET.get("q", "")
+        if "t" in request.GET:
+            token = request.GET["t"].strip()
+            result = desk.preview(event=event, entry=token)
+    query = query.strip()[: desk.MAX_QUERY_LENGTH]
+    people = [(registration, desk.assess(registration)) for registration in desk.search(event, query)]
+    context = {
+        "event": event,
+        "result": result,
+        "token": token,
+        "query": query,
+        "people": people,
+        "search_limit": desk.SEARCH_LIMIT,
+        "counts": desk.counts(event),
+    }
+    return render(request, "registration/checkin.html", context)
+
+
+@never_cache
+@staff_member_required
+@require_GET
+def checkin_stats(request, slug):
+    """The live count for the desk's poll: {"checked_in": n, "expected": m}."""
+    counts = desk.counts(event_or_404(request, slug))
+    return JsonResponse({"checked_in": counts.checked_in, "expected": counts.expected})

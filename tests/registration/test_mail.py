@@ -1,0 +1,256 @@
+"""Emails and invites owed by registration changes (tasks run in-process; the SMTP path is in integration)."""
+
+import datetime as dt
+import email
+
+import pytest
+from django.core import mail
+from icalendar import Calendar
+
+from registration import notifications, services
+from registration.models import Mode, Notification
+from registration.tasks.mail import deliver_notification, queue_reminders, refresh_invites, sweep_notifications
+from tests.factories import EventFactory, SessionFactory, UserFactory, answers
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def event():
+    event = EventFactory(
+        name="NeuroAI 2030", contact_email="organizers@example.org", virtual_join_url="https://zoom.example.org/j/42",
+        virtual_platform="Zoom", in_person_capacity=1,
+    )
+    SessionFactory(event=event, start=dt.datetime(2030, 11, 12, 14, tzinfo=dt.UTC),
+                   end=dt.datetime(2030, 11, 12, 15, tzinfo=dt.UTC))
+    SessionFactory(event=event, start=dt.datetime(2030, 11, 13, 20, tzinfo=dt.UTC),
+                   end=dt.datetime(2030, 11, 13, 21, tzinfo=dt.UTC))
+    return event
+
+
+def register(event, mode=Mode.IN_PERSON, **kwargs):
+    return services.register(event=event, user=UserFactory(**kwargs), mode=mode, answers=answers())[0]
+
+
+def invite_of(message) -> Calendar:
+    (calendar,) = [content for content, mimetype in message.alternatives if mimetype == "text/calendar"]
+    return Calendar.from_ical(calendar)
+
+
+def test_confirmation_email_carries_text_html_and_an_rfc6047_invite(event, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        registration = register(event, email="ada@example.org")
+
+    (message,) = mail.outbox
+    assert message.subject == "You are registered for NeuroAI 2030 (in person)"
+    assert message.to == ["ada@example.org"]
+    assert message.reply_to == ["organizers@example.org"]
+    assert "Your in-person seat at NeuroAI 2030 is confirmed." in message.body
+    assert "zoom.example.org" not in message.body
+    parsed = email.message_from_bytes(message.message().as_bytes())
+    parts = {part.get_content_type(): part for part in parsed.walk()}
+    assert parts["text/calendar"].get_param("method") == "REQUEST"
+    assert parts["application/ics"].get_filename() == "invite.ics"
+    assert "text/html" in parts
+    calendar = invite_of(message)
+    (vevent,) = calendar.walk("VEVENT")
+    assert str(calendar["METHOD"]) == "REQUEST"
+    assert str(vevent["UID"]) == f"registration-{registration.pk}@eventsite"
+    assert vevent["SEQUENCE"] == 0
+    assert str(vevent["ORGANIZER"]) == "mailto:organizers@example.org"
+    assert str(vevent["ATTENDEE"]) == "mailto:ada@example.org"
+    assert vevent["ATTENDEE"].params["PARTSTAT"] == "ACCEPTED"
+    assert vevent.decoded("DTSTART") == dt.datetime(2030, 11, 12, 14, tzinfo=dt.UTC)
+    assert vevent.decoded("DTEND") == dt.datetime(2030, 11, 13, 21, tzinfo=dt.UTC)
+    assert vevent["DTSTART"].params["TZID"] == "America/New_York"
+    assert [tz["TZID"] for tz in calendar.walk("VTIMEZONE")] == ["America/New_York"]
+    assert Notification.objects.get().sent_at is not None
+
+
+def test_virtual_confirmation_gives_the_join_link_in_email_and_invite(event, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        register(event, Mode.VIRTUAL)
+
+    (message,) = mail.outbox
+    assert "Join online: https://zoom.example.org/j/42 (Zoom)" in message.body
+    (vevent,) = invite_of(message).walk("VEVENT")
+    assert "Join online: https://zoom.example.org/j/42" in str(vevent["DESCRIPTION"])
+    assert str(vevent["LOCATION"]) == "Online (Zoom)"
+
+
+def test_waitlisted_email_says_the_position_and_the_virtual_seat(event, django_capture_on_commit_callbacks):
+    register(event)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        register(event)
+
+    (message,) = mail.outbox
+    assert message.subject == "You are on the waitlist for NeuroAI 2030"
+    assert "you are number 1 on the waitlist" in message.body
+    assert "Meanwhile you have a virtual seat" in message.body
+    assert "Join online: https://zoom.example.org/j/42" in message.body
+
+
+def test_sequence_rises_with_each_change_and_cancel_sends_method_cancel(event, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        registration = register(event)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.change_mode(registration=registration, mode=Mode.VIRTUAL)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.cancel(registration=registration)
+
+    invites = [invite_of(message) for message in mail.outbox]
+    assert [str(calendar["METHOD"]) for calendar in invites] == ["REQUEST", "REQUEST", "CANCEL"]
+    events = [calendar.walk("VEVENT")[0] for calendar in invites]
+    assert [vevent["SEQUENCE"] for vevent in events] == [0, 1, 2]
+    assert len({str(vevent["UID"]) for vevent in events}) == 1
+    assert str(events[-1]["STATUS"]) == "CANCELLED"
+    assert [message.subject.split(":")[0] for message in mail.outbox] == [
+        "You are registered for NeuroAI 2030 (in person)", "Your attendance changed", "Registration cancelled"]
+
+
+def test_promotion_email_goes_to_the_person_promoted(event, django_capture_on_commit_callbacks):
+    holder = register(event)
+    waiting = register(event, email="next@example.org")
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.cancel(registration=holder)
+
+    promoted = [m for m in mail.outbox if m.to == ["next@example.org"]]
+    assert [m.subject for m in promoted] == ["A seat is yours: NeuroAI 2030"]
+    waiting.refresh_from_db()
+    assert invite_of(promoted[0]).walk("VEVENT")[0]["SEQUENCE"] == waiting.invite_sequence == 1
+
+
+def test_delivering_twice_sends_one_email(event):
+    registration = register(event)
+    notification = Notification.objects.get(registration=registration)
+
+    first = deliver_notification(notification_id=notification.pk)
+    second = deliver_notification(notification_id=notification.pk)
+
+    assert (first, second) == ("sent", "already sent")
+    assert len(mail.outbox) == 1
+
+
+def test_an_older_notice_is_superseded_by_a_newer_one(event):
+    registration = register(event)
+    services.change_mode(registration=registration, mode=Mode.VIRTUAL)
+    older, newer = Notification.objects.filter(registration=registration).order_by("pk")
+
+    assert notifications.deliver(older.pk) == "closed"
+    assert notifications.deliver(newer.pk) == "sent"
+    assert [m.subject for m in mail.outbox] == ["Your attendance changed: NeuroAI 2030"]
+
+
+def test_notice_for_a_deleted_account_is_closed_without_sending(event):
+    registration = register(event)
+    services.delete_account(user=registration.user)
+
+    for notification in Notification.objects.filter(registration=registration):
+        notifications.deliver(notification.pk)
+
+    assert mail.outbox == []
+    assert set(Notification.objects.values_list("last_error", flat=True)) == {"No recipient: the account was deleted."}
+
+
+def test_sweep_delivers_what_was_never_queued(event, settings):
+    settings.NOTIFICATION_SWEEP_AFTER = 0
+    register(event)  # on-commit callbacks do not run in this test: the task is never queued
+
+    outcomes = sweep_notifications()
+
+    assert outcomes == {"sent": 1}
+    assert len(mail.outbox) == 1
+    assert sweep_notifications() == {}
+
+
+def test_reminders_go_the_day_before_to_everyone_with_a_seat(event):
+    seated = register(event)
+    virtual_meanwhile = register(event)
+    Notification.objects.all().delete()
+    the_day_before = dt.datetime(2030, 11, 11, 15, tzinfo=dt.UTC)  # 10:00 in New York
+
+    assert queue_reminders(now=the_day_before - dt.timedelta(days=1)) == 0
+    assert queue_reminders(now=the_day_before) == 2
+    assert queue_reminders(now=the_day_before) == 0
+    for notification in Notification.objects.all():
+        notifications.deliver(notification.pk)
+
+    subjects = sorted((m.to[0], m.subject) for m in mail.outbox)
+    assert subjects == sorted([(seated.user.email, "Tomorrow: NeuroAI 2030"),
+                               (virtual_meanwhile.user.email, "Tomorrow: NeuroAI 2030")])
+    assert "Join online: https://zoom.example.org/j/42" in next(
+        m.body for m in mail.outbox if m.to == [virtual_meanwhile.user.email])
+
+
+def test_moving_the_agenda_sends_each_registrant_an_updated_invite(event, django_capture_on_commit_callbacks):
+    first, second = register(event), register(event, Mode.VIRTUAL)
+    cancelled = register(event, Mode.VIRTUAL)
+    services.cancel(registration=cancelled)
+    Notification.objects.all().delete()
+    session = event.sessions.order_by("start").first()
+
+    session.start -= dt.timedelta(hours=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        session.save()
+    updated_again = refresh_invites(event_id=event.pk)
+
+    assert updated_again == 0
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([first.user.email, second.user.email])
+    for message in mail.outbox:
+        vevent = invite_of(message).walk("VEVENT")[0]
+        assert vevent["SEQUENCE"] == 1
+        assert vevent.decoded("DTSTART") == dt.datetime(2030, 11, 12, 13, tzinfo=dt.UTC)
+        assert message.subject == "Updated times for NeuroAI 2030"
+
+
+def test_an_edit_that_changes_nothing_in_the_invite_sends_nothing(event, django_capture_on_commit_callbacks):
+    register(event)
+    mail.outbox.clear()
+    session = event.sessions.first()
+
+    session.title = "A better title"
+    with django_capture_on_commit_callbacks(execute=True):
+        session.save()
+
+    assert mail.outbox == []
+
+
+def test_the_invite_download_matches_the_emailed_invite(client, event):
+    registration = register(event)
+    client.force_login(registration.user)
+
+    response = client.get(f"/events/{event.slug}/my/invite.ics")
+
+    assert response["Content-Type"] == "text/calendar; charset=utf-8; method=REQUEST"
+    vevent = Calendar.from_ical(response.content).walk("VEVENT")[0]
+    assert (str(vevent["UID"]), vevent["SEQUENCE"]) == (f"registration-{registration.pk}@eventsite", 0)
+
+
+def test_personal_feed_works_by_token_and_reset_kills_the_old_address(client, event):
+    registration = register(event)
+    old = f"/events/{event.slug}/feed/{registration.feed_token}.ics"
+
+    assert client.get(old).status_code == 200
+    assert len(Calendar.from_ical(client.get(old).content).walk("VEVENT")) == 2
+    client.force_login(registration.user)
+    client.post(f"/events/{event.slug}/my/feed/reset/")
+    client.logout()
+    registration.refresh_from_db()
+
+    assert client.get(old).status_code == 404
+    assert client.get(f"/events/{event.slug}/feed/{registration.feed_token}.ics").status_code == 200
+    assert client.get(f"/events/{event.slug}/feed/not-a-token.ics").status_code == 404
+
+
+def test_feed_and_invite_never_carry_the_join_link_to_others(client, event):
+    registration = register(event, Mode.VIRTUAL)
+    feed = client.get(f"/events/{event.slug}/feed/{registration.feed_token}.ics")
+    client.force_login(UserFactory())
+
+    other = client.get(f"/events/{event.slug}/my/invite.ics")
+
+    assert b"zoom.example.org" not in feed.content
+    assert other.status_code == 404
