@@ -129,6 +129,9 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+# Registration form posts allowed per person and per address (allauth limits the account forms).
+REGISTRATION_RATE_LIMIT_USER = env.str("REGISTRATION_RATE_LIMIT_USER", default="20/m")
+REGISTRATION_RATE_LIMIT_IP = env.str("REGISTRATION_RATE_LIMIT_IP", default="300/m")
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"{SITE_NAME}: "
 
 LANGUAGE_CODE = "en-us"
@@ -190,6 +193,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("NOTIFICATION_SWEEP_SECONDS", default=60.0),
     },
     "queue-reminders": {"task": "registration.tasks.mail.queue_reminders", "schedule": 15 * 60.0},
+    "erase-expired-answers": {"task": "registration.tasks.privacy.erase_expired_answers", "schedule": 6 * 3600.0},
 }
 # Seconds an owed notice may wait for its task before the sweep delivers it instead.
 NOTIFICATION_SWEEP_AFTER = env.int("NOTIFICATION_SWEEP_AFTER", default=60)

@@ -1,7 +1,7 @@
 """Events, the people on their roster, the agenda and its recordings."""
 
 import zoneinfo
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -57,6 +57,11 @@ class Event(models.Model):
         max_length=300, blank=True, help_text="Shown above the agenda, e.g. 'Sample agenda' or 'Times may change'."
     )
     is_published = models.BooleanField(default=False, help_text="Unpublished events are visible to staff only.")
+    retention_days = models.PositiveIntegerField(
+        "keep personal answers for (days)",
+        default=180,
+        help_text="Days after the event ends before attendees' personal answers are erased; counts are kept.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -96,6 +101,11 @@ class Event(models.Model):
     def zone_label(self) -> str:
         """The zone's abbreviation on the event's first day, e.g. 'EST'."""
         return datetime.combine(self.start_date, time(12), tzinfo=self.tzinfo).strftime("%Z")
+
+    @property
+    def erase_personal_data_on(self) -> date:
+        """The first day on which attendees' personal answers are erased."""
+        return self.end_date + timedelta(days=self.retention_days + 1)
 
     def local_now(self) -> datetime:
         return timezone.now().astimezone(self.tzinfo)

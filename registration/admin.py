@@ -231,7 +231,7 @@ class RegistrationAdmin(admin.ModelAdmin):
         if not self.has_change_permission(request):
             return HttpResponse("You may not change capacities.", status=403)
         form = CapacityForm(
-            request.POST or None,
+            request.POST if request.method == "POST" else None,
             initial={
                 "in_person_capacity": event.in_person_capacity,
                 "virtual_capacity": event.virtual_capacity,
@@ -329,8 +329,11 @@ class EventAdmin(ProgramEventAdmin):
 
     inlines = [*ProgramEventAdmin.inlines, QuestionInline]
     list_display = [*ProgramEventAdmin.list_display, "registration_links"]
-    readonly_fields = [*ProgramEventAdmin.readonly_fields, "registration_links"]
-    fieldsets = [*ProgramEventAdmin.fieldsets, ("Registrations", {"fields": ["registration_links"]})]
+    readonly_fields = [*ProgramEventAdmin.readonly_fields, "registration_links", "personal_data_erasure"]
+    fieldsets = [
+        *ProgramEventAdmin.fieldsets,
+        ("Registrations", {"fields": ["registration_links", "retention_days", "personal_data_erasure"]}),
+    ]
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -342,6 +345,15 @@ class EventAdmin(ProgramEventAdmin):
         if promoted:
             names = ", ".join(r.badge_name for r in promoted)
             self.message_user(request, f"Promoted from the waitlist into the new seats: {names}.")
+
+    @admin.display(description="Personal answers")
+    def personal_data_erasure(self, event: Event) -> str:
+        if not event.pk:
+            return "Erased automatically once the retention period after the event has passed."
+        day = event.erase_personal_data_on
+        if day <= timezone.localdate():
+            return f"Erased on or after {day:%B} {day.day}, {day:%Y} (the retention period has passed)."
+        return f"Will be erased on {day:%B} {day.day}, {day:%Y}; counts by mode and status are kept."
 
     @admin.display(description="Registrations")
     def registration_links(self, event: Event) -> str:

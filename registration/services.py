@@ -8,7 +8,7 @@ same transaction; delivery happens after commit (see ``notifications.py``).
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -334,3 +334,17 @@ def reset_feed_token(*, registration: Registration) -> Registration:
     registration.feed_token = new_feed_token()
     registration.save(update_fields=["feed_token", "updated_at"])
     return registration
+
+
+def erase_expired_answers(*, today: date | None = None) -> int:
+    """Erase personal answers of events whose retention has passed; mode, status and dates stay for counts."""
+    today = today or timezone.localdate()
+    erased = 0
+    for event in Event.objects.filter(end_date__lt=today).only("pk", "end_date", "retention_days"):
+        if event.erase_personal_data_on > today:
+            continue
+        with transaction.atomic():
+            for registration in event.registrations.select_for_update().filter(answers_erased_at__isnull=True):
+                erase_answers(registration)
+                erased += 1
+    return erased

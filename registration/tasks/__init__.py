@@ -2,3 +2,4 @@
 
 from .badges import *  # noqa: F403
 from .mail import *  # noqa: F403
+from .privacy import *  # noqa: F403

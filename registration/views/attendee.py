@@ -17,6 +17,7 @@ from program.selectors import event_for_visitor
 from .. import invites, selectors, services
 from ..forms import EditAnswersForm, ModeForm, RegistrationForm
 from ..models import Mode, Registration
+from ..ratelimit import limit_posts
 
 
 def event_or_404(request, slug: str) -> Event:
@@ -49,6 +50,7 @@ def _outcome_message(registration: Registration) -> str:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@limit_posts
 def register(request, slug):
     event = event_or_404(request, slug)
     existing = selectors.live_registration(event=event, user=request.user)
@@ -62,7 +64,7 @@ def register(request, slug):
         context["unverified"] = True
         return render(request, "registration/register.html", context)
 
-    form = RegistrationForm(request.POST or None, event=event)
+    form = RegistrationForm(request.POST if request.method == "POST" else None, event=event)
     if request.method == "POST" and form.is_valid():
         try:
             registration, created = services.register(
@@ -110,6 +112,7 @@ def my_registration(request, slug):
 
 @login_required
 @require_POST
+@limit_posts
 def change_mode(request, slug):
     event = event_or_404(request, slug)
     registration = my_registration_or_404(request, event)
@@ -128,13 +131,14 @@ def change_mode(request, slug):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@limit_posts
 def edit_answers(request, slug):
     event = event_or_404(request, slug)
     registration = my_registration_or_404(request, event)
     if not registration.is_live:
         messages.error(request, "This registration is cancelled.")
         return _my_page(event)
-    form = EditAnswersForm(request.POST or None, registration=registration)
+    form = EditAnswersForm(request.POST if request.method == "POST" else None, registration=registration)
     if request.method == "POST" and form.is_valid():
         services.update_answers(registration=registration, answers=form.answers())
         messages.success(request, "Your answers are saved.")
@@ -145,6 +149,7 @@ def edit_answers(request, slug):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@limit_posts
 def cancel(request, slug):
     event = event_or_404(request, slug)
     registration = my_registration_or_404(request, event)
@@ -168,6 +173,7 @@ def my_data(request):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@limit_posts
 def delete_account(request):
     if request.method == "POST":
         if request.POST.get("confirm") != "delete":

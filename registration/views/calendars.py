@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from .. import invites, services
 from ..models import Registration
+from ..ratelimit import limit_posts
 from .attendee import event_or_404, my_registration_or_404
 
 
@@ -42,6 +43,7 @@ def personal_feed(request, slug, token):
 
 @login_required
 @require_POST
+@limit_posts
 def reset_feed(request, slug):
     event = event_or_404(request, slug)
     registration = my_registration_or_404(request, event)

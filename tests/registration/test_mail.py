@@ -18,13 +18,22 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def event():
     event = EventFactory(
-        name="NeuroAI 2030", contact_email="organizers@example.org", virtual_join_url="https://zoom.example.org/j/42",
-        virtual_platform="Zoom", in_person_capacity=1,
+        name="NeuroAI 2030",
+        contact_email="organizers@example.org",
+        virtual_join_url="https://zoom.example.org/j/42",
+        virtual_platform="Zoom",
+        in_person_capacity=1,
     )
-    SessionFactory(event=event, start=dt.datetime(2030, 11, 12, 14, tzinfo=dt.UTC),
-                   end=dt.datetime(2030, 11, 12, 15, tzinfo=dt.UTC))
-    SessionFactory(event=event, start=dt.datetime(2030, 11, 13, 20, tzinfo=dt.UTC),
-                   end=dt.datetime(2030, 11, 13, 21, tzinfo=dt.UTC))
+    SessionFactory(
+        event=event,
+        start=dt.datetime(2030, 11, 12, 14, tzinfo=dt.UTC),
+        end=dt.datetime(2030, 11, 12, 15, tzinfo=dt.UTC),
+    )
+    SessionFactory(
+        event=event,
+        start=dt.datetime(2030, 11, 13, 20, tzinfo=dt.UTC),
+        end=dt.datetime(2030, 11, 13, 21, tzinfo=dt.UTC),
+    )
     return event
 
 
@@ -106,7 +115,10 @@ def test_sequence_rises_with_each_change_and_cancel_sends_method_cancel(event, d
     assert len({str(vevent["UID"]) for vevent in events}) == 1
     assert str(events[-1]["STATUS"]) == "CANCELLED"
     assert [message.subject.split(":")[0] for message in mail.outbox] == [
-        "You are registered for NeuroAI 2030 (in person)", "Your attendance changed", "Registration cancelled"]
+        "You are registered for NeuroAI 2030 (in person)",
+        "Your attendance changed",
+        "Registration cancelled",
+    ]
 
 
 def test_promotion_email_goes_to_the_person_promoted(event, django_capture_on_commit_callbacks):
@@ -179,10 +191,12 @@ def test_reminders_go_the_day_before_to_everyone_with_a_seat(event):
         notifications.deliver(notification.pk)
 
     subjects = sorted((m.to[0], m.subject) for m in mail.outbox)
-    assert subjects == sorted([(seated.user.email, "Tomorrow: NeuroAI 2030"),
-                               (virtual_meanwhile.user.email, "Tomorrow: NeuroAI 2030")])
+    assert subjects == sorted(
+        [(seated.user.email, "Tomorrow: NeuroAI 2030"), (virtual_meanwhile.user.email, "Tomorrow: NeuroAI 2030")]
+    )
     assert "Join online: https://zoom.example.org/j/42" in next(
-        m.body for m in mail.outbox if m.to == [virtual_meanwhile.user.email])
+        m.body for m in mail.outbox if m.to == [virtual_meanwhile.user.email]
+    )
 
 
 def test_moving_the_agenda_sends_each_registrant_an_updated_invite(event, django_capture_on_commit_callbacks):

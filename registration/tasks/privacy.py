@@ -1,0 +1,13 @@
+"""Privacy tasks: personal answers do not outlive the event's retention period."""
+
+from celery import shared_task
+
+from .. import services
+
+__all__ = ["erase_expired_answers"]
+
+
+@shared_task
+def erase_expired_answers() -> int:
+    """Erase the personal answers of every event whose retention period has passed; safe to run any time."""
+    return services.erase_expired_answers()

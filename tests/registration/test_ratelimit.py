@@ -1,0 +1,42 @@
+"""A flood of registration posts gets a clear 429, never a crash and never a save."""
+
+import pytest
+
+from registration.models import Registration
+from tests.factories import EventFactory, verified_user
+
+pytestmark = pytest.mark.django_db
+
+
+def test_one_person_flooding_the_form_gets_429_and_nothing_saved(client, settings):
+    settings.REGISTRATION_RATE_LIMIT_USER = "3/m"
+    event = EventFactory()
+    client.force_login(verified_user())
+    bad = {"mode": "in_person"}  # invalid on purpose: every post is answered, none saves
+
+    statuses = [client.post(f"/events/{event.slug}/register/", bad).status_code for _ in range(5)]
+
+    assert statuses == [400, 400, 400, 429, 429]
+    response = client.post(f"/events/{event.slug}/register/", bad)
+    assert "Too many attempts" in response.content.decode()
+    assert Registration.objects.count() == 0
+
+
+def test_one_address_flooding_for_many_accounts_gets_429(client, settings):
+    settings.REGISTRATION_RATE_LIMIT_IP = "4/m"
+    event = EventFactory()
+
+    statuses = []
+    for _ in range(6):
+        client.force_login(verified_user())
+        statuses.append(client.post(f"/events/{event.slug}/register/", {}, REMOTE_ADDR="203.0.113.9").status_code)
+
+    assert statuses == [400, 400, 400, 400, 429, 429]
+
+
+def test_reading_pages_is_not_limited(client, settings):
+    settings.REGISTRATION_RATE_LIMIT_USER = "1/m"
+    event = EventFactory()
+    client.force_login(verified_user())
+
+    assert {client.get(f"/events/{event.slug}/register/").status_code for _ in range(5)} == {200}

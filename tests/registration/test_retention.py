@@ -1,0 +1,46 @@
+"""Personal answers do not outlive the event's retention period; anonymous counts do."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from registration.models import Registration, Status
+from registration.services import erase_expired_answers
+from registration.tasks.privacy import erase_expired_answers as erase_task
+from tests.factories import EventFactory, RegistrationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_answers_are_erased_once_the_retention_period_has_passed():
+    event = EventFactory(start_date=dt.date(2030, 1, 10), end_date=dt.date(2030, 1, 11), retention_days=30)
+    kept = RegistrationFactory(event=event, badge_name="Ada", dietary_needs="vegan", pronouns="she/her")
+    RegistrationFactory(event=event, status=Status.CANCELLED, mode="virtual")
+
+    assert erase_expired_answers(today=dt.date(2030, 2, 10)) == 0
+    assert erase_expired_answers(today=dt.date(2030, 2, 11)) == 2
+    assert erase_expired_answers(today=dt.date(2030, 2, 12)) == 0
+
+    kept.refresh_from_db()
+    assert (kept.user, kept.badge_name, kept.dietary_needs, kept.pronouns) == (None, "", "", "")
+    assert kept.answers_erased_at is not None
+    counts = sorted(Registration.objects.filter(event=event).values_list("mode", "status"))
+    assert counts == [("in_person", "confirmed"), ("virtual", "cancelled")]
+
+
+def test_upcoming_and_recent_events_keep_their_answers():
+    recent = EventFactory(start_date=dt.date(2030, 1, 10), end_date=dt.date(2030, 1, 11), retention_days=180)
+    RegistrationFactory(event=recent, badge_name="Grace")
+
+    assert erase_task() == 0  # today is long before 2030
+    assert erase_expired_answers(today=dt.date(2030, 3, 1)) == 0
+    assert Registration.objects.get().badge_name == "Grace"
+
+
+def test_the_admin_says_when_answers_will_be_erased(staff_client):
+    event = EventFactory(start_date=dt.date(2030, 1, 10), end_date=dt.date(2030, 1, 11), retention_days=30)
+
+    response = staff_client.get(reverse("admin:program_event_change", args=[event.pk]))
+
+    assert "Will be erased on February 11, 2030; counts by mode and status are kept." in response.content.decode()
