@@ -1,0 +1,149 @@
+"""Hostile text from users and organizers is shown safely and correctly in every output."""
+
+import csv
+import email
+import io
+import os
+import shutil
+import subprocess
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from icalendar import Calendar
+
+from registration import badges, services
+from registration.models import Mode
+from tests.factories import (
+    EventFactory,
+    EventRoleFactory,
+    SessionFactory,
+    SessionPersonFactory,
+    TalkFactory,
+    TalkSpeakerFactory,
+    answers,
+    verified_user,
+)
+
+pytestmark = pytest.mark.django_db
+
+SCRIPT = "<script>alert('x')</script>"
+QUOTES = 'O\'Brien & "Sons" <b>bold</b>'
+FORMULA = '=HYPERLINK("http://evil.example","click")'
+RTL = "محمد بن موسى الخوارزمي"
+EMOJI = "🧠🤖 NeuroAI"
+NEWLINES = "line one\nline two\r\nline three"
+LONG = "Ω" * 520
+CORPUS = [SCRIPT, QUOTES, FORMULA, RTL, EMOJI, NEWLINES, LONG]
+
+
+@pytest.fixture
+def hostile(client):
+    event = EventFactory(
+        name=f"Workshop {SCRIPT}", tagline=QUOTES, description=NEWLINES, contact_email="organizers@example.org"
+    )
+    session = SessionFactory(event=event, title=f"Session {SCRIPT}", room=QUOTES, description=LONG)
+    SessionPersonFactory(session=session, person__name=RTL, person__affiliation=SCRIPT)
+    talk = TalkFactory(session=session, title=EMOJI + " " + QUOTES)
+    TalkSpeakerFactory(talk=talk, person__name=FORMULA, person__affiliation=NEWLINES.replace("\r", ""))
+    EventRoleFactory(event=event, person__name=SCRIPT, affiliation=RTL)
+    user = verified_user()
+    with_answers = answers(
+        badge_name=SCRIPT[:100],
+        affiliation=FORMULA,
+        pronouns="they/them 🧠",
+        accessibility_needs=QUOTES,
+        dietary_needs=RTL,
+    )
+    registration, _ = services.register(event=event, user=user, mode=Mode.IN_PERSON, answers=with_answers)
+    client.force_login(user)
+    return event, session, registration
+
+
+def test_html_pages_escape_everything(client, staff, hostile):
+    event, session, _ = hostile
+    pages = [
+        reverse(name, kwargs={"slug": event.slug})
+        for name in (
+            "program:event-detail",
+            "program:agenda",
+            "program:speakers",
+            "program:committee",
+            "registration:my-registration",
+            "registration:edit-answers",
+        )
+    ]
+    pages.append(session.get_absolute_url())
+
+    for url in pages:
+        body = client.get(url).content.decode()
+        assert SCRIPT not in body, url
+        assert "<b>bold</b>" not in body, url
+    staff_pages = [
+        reverse("registration:dashboard", kwargs={"slug": event.slug}),
+        reverse("registration:checkin", kwargs={"slug": event.slug}) + "?q=script",
+        reverse("admin:registration_registration_changelist"),
+    ]
+    client.force_login(staff)
+    for url in staff_pages:
+        body = client.get(url).content.decode()
+        assert SCRIPT not in body, url
+    agenda = client.get(reverse("program:agenda", kwargs={"slug": event.slug})).content.decode()
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in agenda
+    assert RTL in agenda and "🧠🤖 NeuroAI" in agenda
+
+
+def test_emails_keep_text_plain_and_html_escaped(hostile, django_capture_on_commit_callbacks):
+    event, _, registration = hostile
+    with django_capture_on_commit_callbacks(execute=True):
+        services.change_mode(registration=registration, mode=Mode.VIRTUAL)
+
+    message = mail.outbox[-1]
+    html = next(content for content, mimetype in message.alternatives if mimetype == "text/html")
+    assert f"Dear {SCRIPT}," in message.body
+    assert SCRIPT not in html
+    assert "Dear &lt;script&gt;" in html
+    parsed = email.message_from_bytes(message.message().as_bytes())
+    assert SCRIPT in str(email.header.make_header(email.header.decode_header(parsed["Subject"])))
+
+
+def test_calendars_escape_and_fold_every_line(client, hostile):
+    event, session, registration = hostile
+    agenda = client.get(reverse("program:agenda-calendar", kwargs={"slug": event.slug})).content
+    invite = client.get(reverse("registration:my-invite", kwargs={"slug": event.slug})).content
+
+    for body in (agenda, invite):
+        assert all(len(line) <= 75 for line in body.split(b"\r\n"))
+        Calendar.from_ical(body)
+    (vevent,) = Calendar.from_ical(agenda).walk("VEVENT")
+    assert str(vevent["SUMMARY"]) == f"Session {SCRIPT}"
+    assert LONG in str(vevent["DESCRIPTION"])
+    assert f"{RTL} ({SCRIPT})" in str(vevent["DESCRIPTION"])
+    (invite_event,) = Calendar.from_ical(invite).walk("VEVENT")
+    assert str(invite_event["SUMMARY"]) == event.name
+    assert invite_event["ATTENDEE"].params["CN"] == SCRIPT[:100]
+
+
+def test_csv_export_neutralises_formulas_and_keeps_text_whole(client, staff, hostile):
+    client.force_login(staff)
+
+    response = client.get(reverse("admin:registration_export"))
+
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0]["Affiliation"] == "'" + FORMULA
+    assert rows[0]["Badge name"] == SCRIPT
+    assert rows[0]["Accessibility needs"] == QUOTES
+    assert rows[0]["Dietary needs"] == RTL
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None and os.environ.get("CI") != "true", reason="no poppler")
+def test_badge_pdf_prints_hostile_names_on_one_page(hostile, tmp_path):
+    _, _, registration = hostile
+    path = tmp_path / "badge.pdf"
+    path.write_bytes(badges.badge_pdf(registration))
+
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+    assert [line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")] == ["1"]
+    assert "<script>alert('x')</script>" in " ".join(text.split()).replace("- ", "-")
