@@ -415,13 +415,18 @@ class RecordingAdmin(admin.ModelAdmin):
 
     @admin.display(description="publishing")
     def publishing(self, recording: Recording) -> str:
+        """Whether it may be published, with the consent on record beside the switch."""
         if not recording.pk:
             return "Not until the speakers' consent is recorded."
-        if recording.is_published:
-            return "Published."
         if blocker := recording.publish_blocker:
             return f"Not yet: {blocker}"
-        return "Yes: the speakers' consent is on record."
+        recorded_at = timezone.localtime(recording.consent_recorded_at)
+        consent = f"speakers' consent recorded {recorded_at:%Y-%m-%d %H:%M}"
+        if recording.consent_recorded_by:
+            consent += f" by {recording.consent_recorded_by}"
+        if recording.consent_note:
+            consent += f" ({recording.consent_note})"
+        return f"{'Published' if recording.is_published else 'May be published'}: {consent}."
 
     def save_model(self, request, obj, form, change):
         # Consent and publishing belong to the services (who, when, the consent rule): save the rest

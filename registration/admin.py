@@ -37,42 +37,54 @@ class CheckedInFilter(admin.SimpleListFilter):
         return queryset
 
 
-CSV_COLUMNS = [
+# What each export holds: the roster is what most organizer tasks need; "full" adds needs, consent and
+# the event's own questions, for catering, access and recording planning.
+ROSTER_COLUMNS = [
     ("Registration", lambda r: r.pk),
     ("Event", lambda r: r.event.slug),
     ("Badge name", lambda r: r.badge_name),
     ("Email", lambda r: r.user.email if r.user else ""),
     ("Affiliation", lambda r: r.affiliation),
     ("Career stage", lambda r: r.get_career_stage_display() if r.career_stage else ""),
-    ("Pronouns", lambda r: r.pronouns),
     ("Mode", lambda r: r.get_mode_display()),
     ("Status", lambda r: r.get_status_display()),
     ("Virtual seat while waitlisted", lambda r: "yes" if r.virtual_meanwhile else ""),
-    ("Dietary needs", lambda r: r.dietary_needs),
-    ("Accessibility needs", lambda r: r.accessibility_needs),
-    ("Consents to recording and photos", lambda r: {True: "yes", False: "no"}.get(r.consent_recording, "")),
-    ("Consent wording version", lambda r: r.consent_wording_version),
     ("Registered at (UTC)", lambda r: _utc(r.created_at)),
     ("Checked in at (UTC)", lambda r: _utc(r.checked_in_at)),
 ]
+NEEDS_COLUMNS = [
+    ("Pronouns", lambda r: r.pronouns),
+    ("Dietary needs", lambda r: r.dietary_needs),
+    ("Accessibility needs", lambda r: r.accessibility_needs),
+    ("Consents to recording and photos", lambda r: {True: "yes", False: "no"}.get(r.consent_recording, "")),
+    ("Consent given at (UTC)", lambda r: _utc(r.consent_recording_at)),
+    ("Consent wording version", lambda r: r.consent_wording_version),
+]
+EXPORTS = {
+    "roster": ("names, affiliations, mode and status", ROSTER_COLUMNS),
+    "full": ("the roster plus needs, consent and the event's own questions", ROSTER_COLUMNS + NEEDS_COLUMNS),
+}
 
 
 def _utc(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
-def registrations_csv(registrations, *, filename: str) -> HttpResponse:
-    """A spreadsheet-safe CSV: cells that start like a formula are neutralised."""
-    registrations = list(registrations.select_related("event", "user").prefetch_related("event__questions"))
-    questions = sorted({item["question"] for r in registrations for item in r.extra_answers.values()})
+def registrations_csv(registrations, *, filename: str, contents: str = "roster") -> HttpResponse:
+    """A spreadsheet-safe CSV of one of the EXPORTS: cells that start like a formula are neutralised."""
+    _, columns = EXPORTS[contents]
+    registrations = list(registrations.select_related("event", "user"))
+    questions = []
+    if contents == "full":
+        questions = sorted({item["question"] for r in registrations for item in r.extra_answers.values()})
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.write("\ufeff")  # so spreadsheet programs read UTF-8 names correctly
     writer = csv.writer(response)
-    writer.writerow([title for title, _ in CSV_COLUMNS] + questions)
+    writer.writerow([title for title, _ in columns] + questions)
     for registration in registrations:
         extra = {item["question"]: item["answer"] for item in registration.extra_answers.values()}
-        row = [value(registration) for _, value in CSV_COLUMNS] + [extra.get(q, "") for q in questions]
+        row = [value(registration) for _, value in columns] + [extra.get(q, "") for q in questions]
         writer.writerow([neutralise_formula(cell) for cell in row])
     return response
 
@@ -207,24 +219,35 @@ class RegistrationAdmin(admin.ModelAdmin):
         ]
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "export_url": reverse("admin:registration_export")}
+        extra_context = {
+            **(extra_context or {}),
+            "export_url": reverse("admin:registration_export"),
+            "exports": [(key, description) for key, (description, _) in EXPORTS.items()],
+        }
         return super().changelist_view(request, extra_context)
 
     def export_filtered_csv(self, request):
         """The changelist's current filter and search as a CSV."""
         if not self.has_view_permission(request):
             return HttpResponse("You may not export registrations.", status=403)
+        contents = request.GET.get("contents", "roster")
+        if contents not in EXPORTS:
+            return HttpResponseBadRequest(f"Unknown export {contents!r}: choose one of {', '.join(EXPORTS)}.")
+        # The rest of the query is the changelist's own filter and search.
+        request.GET = request.GET.copy()
+        request.GET.pop("contents", None)
         try:
             changelist = self.get_changelist_instance(request)
         except IncorrectLookupParameters:
             return HttpResponseBadRequest("The filter in this link is not valid; open the list and filter again.")
         queryset = changelist.get_queryset(request)
-        return registrations_csv(queryset, filename=self._csv_name(request))
+        return registrations_csv(queryset, filename=self._csv_name(request, contents), contents=contents)
 
-    def _csv_name(self, request) -> str:
+    def _csv_name(self, request, contents: str) -> str:
+        """The file name says whose data and which columns: 'registrations-<event>-<roster|full>-<date>.csv'."""
         event = Event.objects.filter(pk=request.GET.get("event__id__exact")).first()
         scope = event.slug if event else "all-events"
-        return f"registrations-{scope}-{timezone.localdate():%Y-%m-%d}.csv"
+        return f"registrations-{scope}-{contents}-{timezone.localdate():%Y-%m-%d}.csv"
 
     def capacity_view(self, request, event_id):
         event = get_object_or_404(Event, pk=event_id)
@@ -289,9 +312,9 @@ class RegistrationAdmin(admin.ModelAdmin):
             owe(registration, Kind.CONFIRMATION if registration.is_confirmed else Kind.WAITLISTED)
         self.message_user(request, f"Queued {len(live)} email{'s' if len(live) != 1 else ''} to resend.")
 
-    @admin.action(description="Export selected as CSV")
+    @admin.action(description="Export selected as CSV (roster, needs and consent)")
     def export_selected_csv(self, request, queryset):
-        return registrations_csv(queryset, filename=self._csv_name(request))
+        return registrations_csv(queryset, filename=self._csv_name(request, "full"), contents="full")
 
 
 @admin.register(Question)

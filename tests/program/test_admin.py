@@ -466,3 +466,17 @@ def test_staff_without_superuser_needs_permissions(client):
     response = client.get(reverse("admin:program_session_changelist"))
 
     assert response.status_code == 403
+
+
+def test_recording_change_page_shows_the_consent_beside_the_publish_switch(staff_client, staff):
+    recording = RecordingFactory()
+    services.record_consent(recording=recording, actor=staff, note="Signed release, 2030-11-01")
+
+    response = staff_client.get(reverse("admin:program_recording_change", args=[recording.pk]))
+
+    recording.refresh_from_db()
+    when = timezone.localtime(recording.consent_recorded_at).strftime("%Y-%m-%d %H:%M")
+    assert (
+        f"May be published: speakers&#x27; consent recorded {when} by {staff} (Signed release, 2030-11-01)."
+        in response.content.decode()
+    )

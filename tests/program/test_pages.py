@@ -230,8 +230,11 @@ def test_committee_group_name_defaults_to_the_role(client, db):
 def test_dates_on_pages_are_in_the_event_timezone_not_the_sites(client, db):
     event = EventFactory(timezone="Asia/Tokyo", start_date=dt.date(2030, 11, 13), end_date=dt.date(2030, 11, 13))
     # 20:00 UTC on the 12th is 05:00 on the 13th in Tokyo, and still the 12th in New York.
-    session = SessionFactory(event=event, start=dt.datetime(2030, 11, 12, 20, tzinfo=dt.UTC),
-                             end=dt.datetime(2030, 11, 12, 21, tzinfo=dt.UTC))
+    session = SessionFactory(
+        event=event,
+        start=dt.datetime(2030, 11, 12, 20, tzinfo=dt.UTC),
+        end=dt.datetime(2030, 11, 12, 21, tzinfo=dt.UTC),
+    )
 
     page = text_of(client.get(session.get_absolute_url()))
 

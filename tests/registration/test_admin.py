@@ -48,7 +48,9 @@ def test_filtered_csv_export_holds_the_filtered_rows_and_neutralises_formulas(st
     RegistrationFactory(event=event, badge_name="Virtual Vera", mode=Mode.VIRTUAL)
     RegistrationFactory(badge_name="Other Event Otto")
 
-    response = staff_client.get(reverse("admin:registration_export") + f"?event__id__exact={event.pk}&mode=in_person")
+    response = staff_client.get(
+        reverse("admin:registration_export") + f"?event__id__exact={event.pk}&mode=in_person&contents=full"
+    )
 
     rows = read_csv(response)
     assert response["Content-Disposition"].startswith('attachment; filename="registrations-neuro-')
@@ -178,3 +180,23 @@ def test_raising_capacity_on_the_event_page_promotes_the_waitlist(staff_client):
     assert response.status_code == 302
     waiting.refresh_from_db()
     assert waiting.status == Status.CONFIRMED
+
+
+def test_roster_export_holds_no_needs_or_consent_and_says_so_in_its_name(staff_client):
+    event = EventFactory(slug="neuro")
+    RegistrationFactory(event=event, badge_name="Ada", dietary_needs="vegan", accessibility_needs="ramp")
+
+    response = staff_client.get(reverse("admin:registration_export") + f"?event__id__exact={event.pk}&contents=roster")
+
+    rows = read_csv(response)
+    assert 'filename="registrations-neuro-roster-' in response["Content-Disposition"]
+    assert "Dietary needs" not in rows[0] and "Accessibility needs" not in rows[0]
+    assert "vegan" not in response.content.decode()
+    assert rows[1][2] == "Ada"
+
+
+def test_unknown_export_is_a_clear_400(staff_client):
+    response = staff_client.get(reverse("admin:registration_export") + "?contents=everything")
+
+    assert response.status_code == 400
+    assert b"Unknown export 'everything'" in response.content
