@@ -225,5 +225,34 @@ LOGGING = {
         # WeasyPrint reports each rendering step at INFO: too chatty for a log.
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # In-process tasks (no REDIS_URL) would log every run into the web server's console.
+        "celery.app.trace": {"level": "INFO" if REDIS_URL else "WARNING"},
     },
 }
+
+# Content-Security-Policy (django-csp 4.0) and Permissions-Policy, set by eventsite/middleware.py.
+# Pages load scripts, styles, fonts and images from this site only: no inline script or style
+# (`data:` images for the admin's and the browsers' own icons). The admin alone may use inline
+# styles, which Django's and its add-ons' templates contain; see ContentSecurityPolicyMiddleware.
+from csp.constants import NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+INSTALLED_APPS.append("csp")
+_security = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware")
+MIDDLEWARE[_security + 1 : _security + 1] = [
+    "eventsite.middleware.ContentSecurityPolicyMiddleware",
+    "eventsite.middleware.PermissionsPolicyMiddleware",
+]
