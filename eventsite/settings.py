@@ -251,8 +251,7 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 INSTALLED_APPS.append("csp")
-_security = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware")
-MIDDLEWARE[_security + 1 : _security + 1] = [
-    "eventsite.middleware.ContentSecurityPolicyMiddleware",
-    "eventsite.middleware.PermissionsPolicyMiddleware",
-]
+# Right after SecurityMiddleware, so every page gets the headers, even one an inner middleware answers.
+_after_security = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1
+MIDDLEWARE.insert(_after_security, "eventsite.middleware.PermissionsPolicyMiddleware")
+MIDDLEWARE.insert(_after_security, "eventsite.middleware.ContentSecurityPolicyMiddleware")

@@ -2,6 +2,7 @@
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -20,12 +21,19 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+# These modules inject axe-core with page.add_script_tag, an inline <script> that the site's
+# Content-Security-Policy refuses; their pages run without it. The `axe` fixture needs no exception.
+INJECT_AXE_BY_SCRIPT_TAG = {"test_badges.py", "test_checkin.py"}
 
 
 def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/browser/" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
+            if item.fspath.basename in INJECT_AXE_BY_SCRIPT_TAG:
+                item.add_marker(pytest.mark.browser_context_args(bypass_csp=True))
 
 
 @pytest.fixture(scope="session")
@@ -35,3 +43,24 @@ def browser_type_launch_args(browser_type_launch_args):
             pytest.fail("Chromium is not installed; `make test` installs it")
         pytest.skip("Chromium is not installed")
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def axe():
+    """Run axe-core's WCAG 2.2 A and AA rules on a page; return the violations.
+
+    The script is evaluated through the DevTools protocol, which the page's
+    Content-Security-Policy does not govern, so pages are audited exactly as served.
+    """
+    if not AXE.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail("node_modules/axe-core is missing; `make test` runs `npm ci`")
+        pytest.skip("axe-core is not installed: run `npm ci`")
+    source = AXE.read_text()
+
+    def run(page) -> list[dict]:
+        if not page.evaluate("() => typeof window.axe === 'object'"):
+            page.evaluate(source)
+        return page.evaluate("async (tags) => (await axe.run(document, {runOnly: tags})).violations", WCAG_AA)
+
+    return run
