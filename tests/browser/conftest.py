@@ -23,17 +23,12 @@ CHROMIUM_ARGS = [
 ]
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-# These modules inject axe-core with page.add_script_tag, an inline <script> that the site's
-# Content-Security-Policy refuses; their pages run without it. The `axe` fixture needs no exception.
-INJECT_AXE_BY_SCRIPT_TAG = {"test_badges.py", "test_checkin.py"}
 
 
 def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/browser/" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
-            if item.fspath.basename in INJECT_AXE_BY_SCRIPT_TAG:
-                item.add_marker(pytest.mark.browser_context_args(bypass_csp=True))
 
 
 @pytest.fixture(scope="session")

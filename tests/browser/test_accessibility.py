@@ -12,6 +12,7 @@ from program.demo import load_demo
 from program.models import Event
 from registration import services
 from registration.models import Mode
+from tests.browser.helpers import log_in_to_admin
 from tests.factories import StaffFactory, answers, verified_user
 
 PASSWORD = "correct horse battery staple"
@@ -43,14 +44,6 @@ def log_in(page: Page, base: str, email: str):
     page.get_by_role("textbox", name="Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
-
-
-def log_in_to_admin(page: Page, base: str, username: str):
-    page.goto(f"{base}/admin/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(f"{base}/admin/")
 
 
 def watch_policy_errors(page: Page) -> list[str]:

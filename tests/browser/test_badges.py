@@ -1,15 +1,12 @@
 """An organizer builds a badge sheet and watches it finish, in Chromium: the page reloads itself without scripts."""
 
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import Page, expect
 
 from registration.models import BadgeSheet
 from registration.tasks.badges import build_badge_sheet
+from tests.browser.helpers import log_in_to_admin
 from tests.factories import EventFactory, RegistrationFactory, StaffFactory
-
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 
 
 @pytest.fixture
@@ -22,35 +19,19 @@ def organizer(live_server, transactional_db, settings, tmp_path):
     return live_server.url, event, staff
 
 
-def log_in(page: Page, base: str, username: str):
-    page.goto(f"{base}/admin/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("correct horse battery staple")
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(f"{base}/admin/")
-
-
-def axe_violations(page: Page) -> list[str]:
-    if not AXE.exists():
-        pytest.skip("axe-core is not installed: run `npm ci`")
-    page.add_script_tag(path=str(AXE))
-    found = page.evaluate("async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa']})).violations")
-    return [f"{violation['id']}: {violation['help']}" for violation in found]
-
-
-def test_organizer_builds_an_a4_sheet_and_downloads_it(page: Page, organizer):
+def test_organizer_builds_an_a4_sheet_and_downloads_it(page: Page, organizer, axe):
     base, event, staff = organizer
-    log_in(page, base, staff.username)
+    log_in_to_admin(page, base, staff.username)
     page.goto(f"{base}/events/{event.slug}/badges/")
     expect(page.get_by_text("Everyone confirmed to attend in person: 3 badges")).to_be_visible()
-    assert axe_violations(page) == []
+    assert axe(page) == []
 
     page.get_by_label("A4").check()
     page.get_by_role("button", name="Build the PDF").click()
 
     expect(page.get_by_role("heading", name="Ready")).to_be_visible()
     expect(page.get_by_text("3 of 3 badges (100%)")).to_be_visible()
-    assert axe_violations(page) == []
+    assert axe(page) == []
     link = page.get_by_role("link", name="Download the PDF")
     response = page.request.get(f"{base}{link.get_attribute('href')}")
     assert response.status == 200
@@ -61,7 +42,7 @@ def test_organizer_builds_an_a4_sheet_and_downloads_it(page: Page, organizer):
 def test_progress_page_reloads_itself_until_the_sheet_is_ready(page: Page, organizer):
     base, event, staff = organizer
     sheet = BadgeSheet.objects.create(event=event, requested_by=staff, total=3)
-    log_in(page, base, staff.username)
+    log_in_to_admin(page, base, staff.username)
     page.goto(f"{base}{sheet.get_absolute_url()}")
     expect(page.get_by_role("heading", name="Waiting to start")).to_be_visible()
 

@@ -8,10 +8,10 @@ from playwright.sync_api import Page, expect
 
 from registration.models import Registration
 from registration.tokens import checkin_token, checkin_url
+from tests.browser.helpers import log_in_to_admin
 from tests.factories import EventFactory, RegistrationFactory, StaffFactory
 
 SCREENSHOTS = Path("/tmp/checkin")
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 
 
 @pytest.fixture
@@ -25,24 +25,7 @@ def door(live_server, transactional_db):
     return live_server.url, event, ada, staff
 
 
-def log_in(page: Page, base: str, username: str):
-    page.goto(f"{base}/admin/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("correct horse battery staple")
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(f"{base}/admin/")
-
-
-def axe_violations(page: Page) -> list[str]:
-    """WCAG 2 A and AA problems axe-core finds on the page (skipped where `npm ci` has not run)."""
-    if not AXE.exists():
-        pytest.skip("axe-core is not installed: run `npm ci`")
-    page.add_script_tag(path=str(AXE))
-    found = page.evaluate("async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa']})).violations")
-    return [f"{violation['id']}: {violation['help']}" for violation in found]
-
-
-def test_volunteer_types_a_code_and_sees_checked_in_then_already(page: Page, door):
+def test_volunteer_types_a_code_and_sees_checked_in_then_already(page: Page, door, axe):
     base, event, ada, staff = door
     problems = []
     # The admin pages link no icon, so Chromium's own /favicon.ico request fails there: not ours.
@@ -55,7 +38,7 @@ def test_volunteer_types_a_code_and_sees_checked_in_then_already(page: Page, doo
         ),
     )
     page.on("pageerror", lambda error: problems.append(str(error)))
-    log_in(page, base, staff.username)
+    log_in_to_admin(page, base, staff.username)
     page.goto(f"{base}/events/{event.slug}/checkin/")
     count = page.locator("#checkin-count")
     expect(count).to_have_text("0 of 1 checked in")
@@ -89,14 +72,14 @@ def test_volunteer_types_a_code_and_sees_checked_in_then_already(page: Page, doo
     page.set_viewport_size({"width": 375, "height": 800})
     page.screenshot(path=SCREENSHOTS / "desk-already-375.png", full_page=True)
     assert problems == []
-    assert axe_violations(page) == []
+    assert axe(page) == []
     page.set_viewport_size({"width": 1280, "height": 900})
     page.screenshot(path=SCREENSHOTS / "desk-already-1280.png", full_page=True)
 
 
 def test_volunteer_finds_someone_by_name_and_checks_them_in(page: Page, door):
     base, event, ada, staff = door
-    log_in(page, base, staff.username)
+    log_in_to_admin(page, base, staff.username)
     page.goto(f"{base}/events/{event.slug}/checkin/")
 
     page.get_by_label("Name, email or affiliation").fill("ada")
@@ -117,7 +100,7 @@ def test_volunteer_finds_someone_by_name_and_checks_them_in(page: Page, door):
 
 def test_phone_camera_opens_the_badge_link_and_confirms(page: Page, door):
     base, event, ada, staff = door
-    log_in(page, base, staff.username)
+    log_in_to_admin(page, base, staff.username)
     page.goto(f"{base}/events/{event.slug}/checkin/?t={checkin_token(ada)}")
 
     expect(page.locator(".checkin-result--info")).to_contain_text("Ready to check in")
@@ -171,7 +154,7 @@ def test_camera_scans_a_badge_once_while_it_stays_in_view(browser_type, browser_
         context = browser.new_context(viewport={"width": 375, "height": 800})
         context.grant_permissions(["camera"], origin=base)
         page = context.new_page()
-        log_in(page, base, staff.username)
+        log_in_to_admin(page, base, staff.username)
         page.goto(f"{base}/events/{event.slug}/checkin/")
 
         page.get_by_role("button", name="Start camera").click()
