@@ -65,3 +65,11 @@ worker: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) node_modules db.sqlite3 staticfiles
+
+# Measures the site on real servers on 127.0.0.1 and writes bench/RESULTS.md; see bench/README.md.
+# Not part of `make test`: it fails on an incorrect result, never on speed. Needs PostgreSQL on 127.0.0.1:5432.
+BENCH_SYSTEM_PACKAGES := wrk hyperfine time redis-server
+
+bench: system-packages $(VENV)/.installed
+	$(call apt_install,$(BENCH_SYSTEM_PACKAGES))
+	$(PY) -m bench.run
