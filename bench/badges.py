@@ -84,7 +84,7 @@ def measure(bench, *, quick: bool) -> Section:
 
     section = Section("3. Badges (4in × 3in, QR code, WeasyPrint)")
     count = SMALL_SHEET if quick else BADGES
-    event = seed._event("bench-badges", "Badge Workshop", starts_in=50, in_person_capacity=count)
+    event = seed.make_event("bench-badges", "Badge Workshop", starts_in=50, in_person_capacity=count)
     registrations = seed.registrations(event, bench.clients[:count])
     _roster(event, bench.clients)
     _single_badge(section, bench, event, registrations[0])

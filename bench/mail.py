@@ -26,7 +26,7 @@ def _owe(bench, slug: str, count: int) -> list[int]:
     from bench import seed
     from registration.models import Mode
 
-    event = seed._event(slug, f"Mail Workshop {slug}", starts_in=30, in_person_capacity=0)
+    event = seed.make_event(slug, f"Mail Workshop {slug}", starts_in=30, in_person_capacity=0)
     seed.small_agenda(event)
     registrations = seed.registrations(event, bench.clients[:count], mode=Mode.VIRTUAL)
     return seed.owe_confirmations(registrations)

@@ -149,6 +149,12 @@ def measure(bench, *, rounds: int, seconds: float) -> tuple[Section, Section]:
             digits=0,
         )
         section.figure(
+            f"{target.name}: static file, gunicorn CPU per request",
+            load.median([run.cpu_ms_per_request for run in static]),
+            "ms",
+            digits=2,
+        )
+        section.figure(
             f"{target.name}: ratio to the static file", ratio, "×", f"≥ {RATIO_TARGET}", ratio >= RATIO_TARGET, digits=2
         )
         section.figure(f"{target.name}: latency p50", load.median([run.p50_ms for run in mine]), "ms", digits=2)

@@ -66,14 +66,14 @@ class Process:
         return self.popen is not None and self.popen.poll() is None
 
     def stop(self, timeout: float = 20) -> None:
-        """SIGTERM and wait, then SIGKILL: this process only, by its pid."""
+        """SIGTERM and wait; then SIGKILL to its process group, which is its own (start_new_session)."""
         if not self.running():
             return
         self.popen.send_signal(signal.SIGTERM)
         try:
             self.popen.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            self.popen.kill()
+            os.killpg(self.popen.pid, signal.SIGKILL)  # its children too (a worker's pool and beat)
             self.popen.wait()
 
     def kill(self) -> None:

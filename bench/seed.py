@@ -71,7 +71,7 @@ def _future(days: int) -> dt.date:
     return timezone.localdate() + dt.timedelta(days=days)
 
 
-def _event(slug: str, name: str, *, starts_in: int, days: int = 2, **fields) -> Event:
+def make_event(slug: str, name: str, *, starts_in: int, days: int = 2, **fields) -> Event:
     start = _future(starts_in)
     values = {
         "name": name,
@@ -106,7 +106,7 @@ def people(count: int, offset: int = 0) -> list[Person]:
 @transaction.atomic
 def agenda_event(slug: str = "bench-agenda", *, speakers: int = 60) -> Event:
     """A 2-day, 40-session event with 60 speakers, moderators and panelists, and a committee."""
-    event = _event(slug, "NeuroAI Benchmark Workshop", starts_in=60, agenda_note="Times may change.")
+    event = make_event(slug, "NeuroAI Benchmark Workshop", starts_in=60, agenda_note="Times may change.")
     roster = people(speakers)
     committee = people(8, offset=speakers)
     for index, person in enumerate(committee):

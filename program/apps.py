@@ -8,7 +8,7 @@ class ProgramConfig(AppConfig):
     def ready(self):
         from auditlog.registry import auditlog
 
-        from . import models
+        from . import models, signals  # noqa: F401 - connects the cache-busting receivers
 
         for model in (
             models.Event,

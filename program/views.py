@@ -1,12 +1,16 @@
 """Public pages of an event: home, agenda, speakers, committee, recordings, calendars."""
 
+from functools import cache
+
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template import engines
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.functional import cached_property
 from django.views.generic import ListView, TemplateView
 
-from . import calendars, selectors
+from . import caching, calendars, selectors
 from .models import Event
 
 
@@ -50,6 +54,66 @@ class EventPageMixin:
         return context
 
 
+@cache
+def _page_around_cached_content():
+    """A page that extends the view's template and fills its content block with what the cache holds."""
+    return engines["django"].from_string(
+        "{% extends page_template %}{% block content %}{{ page_content }}{% endblock %}"
+    )
+
+
+def _nothing_personal(request, response) -> bool:
+    """Whether the response can go to anyone: a 200 that sets no cookie, now or in the middleware after the view."""
+    return (
+        response.status_code == 200
+        and not response.cookies
+        and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")  # a CSRF token was rendered: its cookie follows
+        and not request.session.modified
+    )
+
+
+class CachedContentMixin:
+    """Renders the content block once per version of the event and reuses it (see program.caching).
+
+    The rest of the page, with the visitor's login state in the header, is rendered for each request,
+    except for visitors who send no cookie: they all get the same page, which is stored whole.
+    """
+
+    def content_context(self, event: Event) -> dict:
+        raise NotImplementedError
+
+    def get(self, request, *args, **kwargs):
+        # No cookie: no login, no messages, no CSRF token. No query string: one entry per page, not per URL.
+        same_for_all = not request.COOKIES and not request.GET
+        name = request.get_host() + request.path
+        if same_for_all and (body := caching.public_response(self.kwargs["slug"], name)) is not None:
+            response = HttpResponse(body)
+            patch_vary_headers(response, ["Cookie"])
+            return response
+        made_at = None
+        if same_for_all:
+            made_at = caching.version(self.event.pk)
+            del self.event  # read again, after the version: the page stored under it is no older
+        response = super().get(request, *args, **kwargs)
+        if same_for_all:
+            response.render()
+            if _nothing_personal(request, response):
+                caching.store_public_response(self.event, name, made_at, response.content)
+        return response
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["page_template"] = self.template_name
+        context["page_content"] = caching.page_content(self.event.pk, self.template_name, self.content_context)
+        return context
+
+    def render_to_response(self, context, **response_kwargs):
+        response_kwargs.setdefault("content_type", self.content_type)
+        return self.response_class(
+            request=self.request, template=_page_around_cached_content(), context=context, **response_kwargs
+        )
+
+
 class EventDetailView(EventPageMixin, TemplateView):
     template_name = "program/event_detail.html"
 
@@ -64,13 +128,11 @@ class EventDetailView(EventPageMixin, TemplateView):
         return context
 
 
-class AgendaView(EventPageMixin, TemplateView):
+class AgendaView(CachedContentMixin, EventPageMixin, TemplateView):
     template_name = "program/agenda.html"
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["days"] = selectors.agenda_days(self.event)
-        return context
+    def content_context(self, event: Event) -> dict:
+        return {"days": selectors.agenda_days(event)}
 
 
 class SessionDetailView(EventPageMixin, TemplateView):
@@ -83,13 +145,11 @@ class SessionDetailView(EventPageMixin, TemplateView):
         return context
 
 
-class SpeakersView(EventPageMixin, TemplateView):
+class SpeakersView(CachedContentMixin, EventPageMixin, TemplateView):
     template_name = "program/speakers.html"
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["speakers"] = selectors.speakers(self.event)
-        return context
+    def content_context(self, event: Event) -> dict:
+        return {"speakers": selectors.speakers(event)}
 
 
 class CommitteeView(EventPageMixin, TemplateView):
@@ -117,11 +177,19 @@ def _calendar_response(body: bytes, filename: str) -> HttpResponse:
 
 
 def agenda_calendar(request, slug):
-    event = selectors.event_for_visitor(slug=slug, user=request.user)
-    if event is None:
-        raise Http404("No such event.")
-    body = calendars.agenda_calendar(event, event.sessions.for_agenda(), base_url=request.build_absolute_uri("/"))
-    return _calendar_response(body, f"{event.slug}.ics")
+    """The whole agenda as .ics: the same for everyone, so kept whole per address (see program.caching)."""
+    base_url = request.build_absolute_uri("/")
+    name = f"agenda.ics:{base_url}"
+    body = None if request.GET else caching.public_response(slug, name)
+    if body is None:
+        event = selectors.event_for_visitor(slug=slug, user=request.user)
+        if event is None:
+            raise Http404("No such event.")
+        made_at = caching.version(event.pk)
+        body = caching.agenda_calendar(event.pk, base_url=base_url)
+        if not request.GET:
+            caching.store_public_response(event, name, made_at, body)
+    return _calendar_response(body, f"{slug}.ics")
 
 
 def session_calendar(request, slug, pk):

@@ -15,7 +15,8 @@ from django.urls import reverse
 from icalendar import Calendar, vCalAddress, vText
 from icalendar import Event as VEvent
 
-from program.calendars import PRODID, agenda_calendar, clean_text, event_timezone, uid_domain
+from program import caching
+from program.calendars import PRODID, clean_text, event_timezone, uid_domain
 from program.models import Event
 
 from .models import Mode, Registration
@@ -134,5 +135,4 @@ def _description(registration: Registration, my_page: str) -> str:
 
 def personal_feed(registration: Registration, *, base_url: str) -> bytes:
     """The attendee's subscribed calendar: every session of the event (public facts, no join link)."""
-    event = registration.event
-    return agenda_calendar(event, event.sessions.for_agenda(), base_url=base_url)
+    return caching.agenda_calendar(registration.event_id, base_url=base_url)

@@ -1,0 +1,174 @@
+"""Cached renderings of an event's public pages: the agenda, the speakers page and agenda.ics.
+
+Every event has a version number in Django's cache (locmem in the embedded default, Redis when
+REDIS_URL is set, which a deployment of several processes needs). A rendering is stored beside the
+version it was made from and used only while that version is current. `signals.py` bumps the version
+once an edit that can change these pages commits, so a page is never served stale: the first request
+after an edit renders it again. A rendering must be made from rows read after the version was: an
+edit that commits in between then bumps the version again, and the rendering is never used.
+
+Only what is the same for everyone who gets it is stored:
+
+- the content block of a page, rendered from the event and its agenda alone (the header around it,
+  which says who is logged in and carries their CSRF token, is rendered for each request);
+- whole pages for visitors who send no cookie: anonymous, without messages or a CSRF token, they
+  all get the same bytes (stored only for published events, and only where no cookie was set);
+- the public agenda's .ics, which is the same for everyone.
+
+A cache that cannot be reached costs time, never the page: it is then rendered for the request.
+"""
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.core.cache import cache
+from django.shortcuts import get_object_or_404
+from django.template import Context
+from django.template.loader import get_template
+from django.template.loader_tags import BlockNode
+from django.utils.safestring import SafeString, mark_safe
+
+from . import calendars
+from .models import Event
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+# Renderings of versions nobody asks for any more age out; the current one is rebuilt when it does.
+TIMEOUT = 24 * 60 * 60
+
+
+def _version_key(event_id: int) -> str:
+    return f"program:event:{event_id}:version"
+
+
+def _key(event_id: int, name: str) -> str:
+    return f"program:event:{event_id}:{_short(name)}"
+
+
+def _short(name: str) -> str:
+    return hashlib.sha256(name.encode()).hexdigest()[:32]
+
+
+def bump(event_id: int) -> None:
+    """Make every stored rendering of the event stale. A cache that cannot be reached is logged, not raised:
+    the edit that asks for this has been made."""
+    key = _version_key(event_id)
+    try:
+        try:
+            cache.incr(key)
+        except ValueError:  # no version yet, or evicted: a new number is newer than any rendering stored
+            cache.set(key, time.time_ns(), timeout=None)
+    except Exception:
+        logger.error("Could not mark the cached pages of event %s stale", event_id, exc_info=True)
+
+
+def _current(version: int | None, event_id: int) -> int:
+    """The version read, or a new one if the event has none yet (its number: newer than any before)."""
+    if version is not None:
+        return version
+    version = time.time_ns()
+    if cache.add(_version_key(event_id), version, timeout=None):
+        return version
+    return cache.get(_version_key(event_id), version)  # another request set it first
+
+
+def version(event_id: int) -> int | None:
+    """The event's current version; None when the cache cannot be reached."""
+    try:
+        return _current(cache.get(_version_key(event_id)), event_id)
+    except Exception:
+        logger.warning("The cache is unavailable", exc_info=True)
+        return None
+
+
+def store(key: str, value) -> None:
+    try:
+        cache.set(key, value, timeout=TIMEOUT)
+    except Exception:
+        logger.warning("The cache is unavailable; %s not stored", key, exc_info=True)
+
+
+def cached(event_id: int, name: str, build: Callable[[], T]) -> T:
+    """The rendering `name` of the event at its current version: from the cache, else built and stored.
+
+    `build` reads what it renders from the database when it is called, after the version was read.
+    """
+    key = _key(event_id, name)
+    try:
+        found = cache.get_many([_version_key(event_id), key])
+        current = _current(found.get(_version_key(event_id)), event_id)
+    except Exception:
+        logger.warning("The cache is unavailable; rendering %s of event %s", name, event_id, exc_info=True)
+        return build()
+    stored = found.get(key)
+    if stored is not None and stored[0] == current:
+        return stored[1]
+    value = build()
+    store(key, (current, value))
+    return value
+
+
+# Which event a slug names, learnt from the database when a response is stored, so that a stored response and
+# its event's version come back in one round trip. A slug given to another event later finds the old event's
+# version bumped by that edit, so a stale entry here costs one more trip to the database, never a wrong page.
+_event_of_slug: dict[str, int] = {}
+
+
+def public_response(slug: str, name: str):
+    """A response stored whole for everyone at this address, if its event's version still holds; else None."""
+    event_id = _event_of_slug.get(slug)
+    if event_id is None:
+        return None
+    key = _key(event_id, f"public:{name}")
+    try:
+        found = cache.get_many([_version_key(event_id), key])
+    except Exception:
+        logger.warning("The cache is unavailable", exc_info=True)
+        return None
+    stored, current = found.get(key), found.get(_version_key(event_id))
+    return stored[1] if stored is not None and current is not None and stored[0] == current else None
+
+
+def store_public_response(event: Event, name: str, made_at: int | None, value) -> None:
+    """Keep a response that is the same for everyone at this address; only a published event's."""
+    if made_at is None or not event.is_published:
+        return
+    _event_of_slug[event.slug] = event.pk
+    store(_key(event.pk, f"public:{name}"), (made_at, value))
+
+
+def render_block(template_name: str, block_name: str, context: dict) -> SafeString:
+    """One block of a template rendered on its own, from `context` alone: no request, no user, no messages.
+
+    What is rendered here may be shown to anyone, so it gets nothing that differs between visitors.
+    """
+    template = get_template(template_name).template
+    blocks = [node for node in template.nodelist.get_nodes_by_type(BlockNode) if node.name == block_name]
+    if not blocks:
+        raise ValueError(f"{template_name} has no block {block_name!r}")
+    context = Context(context, autoescape=template.engine.autoescape)
+    with context.render_context.push_state(template), context.bind_template(template):
+        return mark_safe(blocks[0].render(context))  # noqa: S308 - the template escaped what it rendered
+
+
+def page_content(event_id: int, template_name: str, build_context: Callable[[Event], dict]) -> SafeString:
+    """The content block of an event page at the event's current version."""
+
+    def build() -> str:
+        event = get_object_or_404(Event, pk=event_id)
+        return str(render_block(template_name, "content", {"event": event, **build_context(event)}))
+
+    return mark_safe(cached(event_id, f"content:{template_name}", build))  # noqa: S308 - rendered by the template
+
+
+def agenda_calendar(event_id: int, *, base_url: str) -> bytes:
+    """The event's whole agenda as .ics (see `calendars.agenda_calendar`) at its current version, per host."""
+
+    def build() -> bytes:
+        event = get_object_or_404(Event, pk=event_id)
+        return calendars.agenda_calendar(event, event.sessions.for_agenda(), base_url=base_url)
+
+    return cached(event_id, f"agenda.ics:{base_url}", build)

@@ -1,0 +1,335 @@
+"""Cached agenda, speakers page and agenda.ics: the same bytes as a fresh render, and never stale after an edit."""
+
+import datetime as dt
+import re
+
+import pytest
+from django.core.cache import cache
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.test import RequestFactory
+from django.urls import reverse
+from django.utils import timezone
+from icalendar import Calendar
+
+from program import caching, selectors
+from program.models import Person, Role
+from tests.factories import (
+    EventFactory,
+    EventRoleFactory,
+    PersonFactory,
+    RecordingFactory,
+    SessionFactory,
+    SessionPersonFactory,
+    StaffFactory,
+    TalkFactory,
+    TalkSpeakerFactory,
+    UserFactory,
+)
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def event(db):
+    event = EventFactory(agenda_note="Sample agenda")
+    start = timezone.make_aware(dt.datetime(2030, 11, 12, 9), event.tzinfo)
+    for index in range(3):
+        session = SessionFactory(
+            event=event,
+            title=f"Session {index}",
+            start=start + dt.timedelta(hours=index),
+            end=start + dt.timedelta(hours=index, minutes=50),
+        )
+        SessionPersonFactory(session=session, person__name=f"Chair {index}")
+        talk = TalkFactory(session=session, title=f"Talk {index}")
+        TalkSpeakerFactory(talk=talk, person__name=f"Speaker {index}")
+    EventRoleFactory(event=event, role=Role.PLANNING_COMMITTEE, person__name="Committee Member")
+    return event
+
+
+def url(name, event):
+    return reverse(f"program:{name}", kwargs={"slug": event.slug})
+
+
+def page(client, name, event) -> str:
+    response = client.get(url(name, event))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def without_csrf(html: str) -> str:
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
+
+
+def committed(django_capture_on_commit_callbacks, change) -> None:
+    """Make an organizer's edit in a transaction and commit it, as the admin does."""
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        change()
+
+
+# The cached pages are the pages.
+
+
+@pytest.mark.parametrize("who", ["visitor", "attendee", "organizer"])
+def test_cached_agenda_and_speakers_pages_match_a_fresh_render(client, event, who):
+    user = {"visitor": None, "attendee": UserFactory(), "organizer": StaffFactory()}[who]
+    if user is not None:
+        client.force_login(user)
+    for name, template, context in [
+        ("agenda", "program/agenda.html", lambda: {"days": selectors.agenda_days(event)}),
+        ("speakers", "program/speakers.html", lambda: {"speakers": selectors.speakers(event)}),
+    ]:
+        missed = client.get(url(name, event))
+        hit = client.get(url(name, event))
+        request = RequestFactory().get(url(name, event))
+        request.user = missed.wsgi_request.user
+        request.session = client.session
+
+        expected = without_csrf(render_to_string(template, {"event": event, **context()}, request=request))
+        assert without_csrf(missed.content.decode()) == expected
+        assert without_csrf(hit.content.decode()) == expected
+
+
+def test_each_visitor_gets_their_own_header_around_the_cached_content(client, event):
+    page(client, "agenda", event)  # a visitor fills the cache
+    client.force_login(UserFactory(email="ada@example.org"))
+
+    html = page(client, "agenda", event)
+
+    assert "ada@example.org" in html
+    assert "Log out" in html
+    assert "Organizer admin" not in html
+    client.force_login(StaffFactory())
+    assert "Organizer admin" in page(client, "agenda", event)
+    client.logout()
+    html = page(client, "agenda", event)
+    assert "ada@example.org" not in html
+    assert "Log in" in html
+
+
+def test_visitors_without_a_cookie_get_the_stored_page_without_a_query(client, event, django_assert_num_queries):
+    for name in ("agenda", "speakers", "agenda-calendar"):
+        first = client.get(url(name, event))
+        with django_assert_num_queries(0):
+            again = client.get(url(name, event))
+        assert again.content == first.content
+        assert again["Content-Type"] == first["Content-Type"]
+    assert "Cookie" in client.get(url("agenda", event))["Vary"]  # no shared cache hands it to a logged-in person
+
+
+def test_visitors_with_a_cookie_get_the_stored_content_in_one_query(client, event, django_assert_num_queries):
+    client.cookies["csrftoken"] = "a" * 32
+    for name in ("agenda", "speakers"):
+        page(client, name, event)
+        with django_assert_num_queries(1):  # the event, for the header; the content comes from the cache
+            page(client, name, event)
+
+
+def test_a_page_that_sets_a_cookie_is_not_stored_for_everyone(
+    client, event, monkeypatch, django_assert_max_num_queries
+):
+    from django.middleware.csrf import get_token
+
+    from program.views import AgendaView
+
+    original = AgendaView.get_context_data
+
+    def with_a_csrf_token(view, **kwargs):
+        get_token(view.request)  # as a form in the page would
+        return original(view, **kwargs)
+
+    monkeypatch.setattr(AgendaView, "get_context_data", with_a_csrf_token)
+    first = client.get(url("agenda", event))
+    assert "csrftoken" in first.cookies
+    client.cookies.clear()
+
+    with django_assert_max_num_queries(10) as queries:
+        client.get(url("agenda", event))
+    assert len(queries) >= 1  # rendered again, not served from the store
+
+
+def test_an_unpublished_event_is_never_stored_for_visitors(client, event, django_capture_on_commit_callbacks):
+    page(client, "agenda", event)
+    page(client, "agenda-calendar", event)
+    event.is_published = False
+    committed(django_capture_on_commit_callbacks, event.save)
+
+    assert client.get(url("agenda", event)).status_code == 404
+    assert client.get(url("agenda-calendar", event)).status_code == 404
+    client.force_login(StaffFactory())
+    assert "Session 1" in page(client, "agenda", event)  # organizers preview it
+    client.logout()
+    client.cookies.clear()
+    assert client.get(url("agenda", event)).status_code == 404
+
+
+def test_agenda_calendar_is_cached_per_host(client, event):
+    first = client.get(url("agenda-calendar", event), HTTP_HOST="localhost").content
+    second = client.get(url("agenda-calendar", event), HTTP_HOST="127.0.0.1").content
+
+    assert b"http://localhost/events/" in first.replace(b"\r\n ", b"")
+    assert b"http://127.0.0.1/events/" in second.replace(b"\r\n ", b"")
+
+
+def test_pages_are_served_when_the_cache_is_down(client, event, settings):
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+    }
+
+    assert "Session 1" in page(client, "agenda", event)
+    assert "Speaker 1" in page(client, "speakers", event)
+    assert b"Session 1" in client.get(url("agenda-calendar", event)).content
+
+
+# An organizer's edit shows at once.
+
+
+@pytest.mark.parametrize("cookie", [False, True], ids=["no cookie", "with a cookie"])
+def test_a_renamed_session_shows_at_once_on_the_agenda_and_in_agenda_ics(
+    client, event, django_capture_on_commit_callbacks, cookie
+):
+    if cookie:
+        client.cookies["csrftoken"] = "a" * 32
+    page(client, "agenda", event)
+    page(client, "agenda-calendar", event)
+    session = event.sessions.get(title="Session 1")
+
+    def rename():
+        session.title = "Renamed session"
+        session.save()
+
+    committed(django_capture_on_commit_callbacks, rename)
+
+    assert "Renamed session" in page(client, "agenda", event)
+    calendar = Calendar.from_ical(client.get(url("agenda-calendar", event)).content)
+    assert "Renamed session" in [str(vevent["SUMMARY"]) for vevent in calendar.walk("VEVENT")]
+
+
+def test_a_renamed_person_shows_at_once_on_the_speakers_page_and_the_agenda(
+    client, event, django_capture_on_commit_callbacks
+):
+    page(client, "agenda", event)
+    page(client, "speakers", event)
+    person = Person.objects.get(name="Speaker 2")
+
+    def rename():
+        person.name = "Grace Renamed"
+        person.save()
+
+    committed(django_capture_on_commit_callbacks, rename)
+
+    assert "Grace Renamed" in page(client, "speakers", event)
+    assert "Grace Renamed" in page(client, "agenda", event)
+    assert "Speaker 2" not in page(client, "agenda", event)
+
+
+def test_a_session_moved_to_another_event_leaves_the_first_agenda(client, event, django_capture_on_commit_callbacks):
+    other = EventFactory()
+    page(client, "agenda", event)
+    page(client, "agenda", other)
+    session = event.sessions.get(title="Session 0")
+
+    def move():
+        session.event = other
+        session.save()
+
+    committed(django_capture_on_commit_callbacks, move)
+
+    assert "Session 0" not in page(client, "agenda", event)
+    assert "Session 0" in page(client, "agenda", other)
+
+
+def test_a_talk_deleted_leaves_the_agenda_and_its_speaker_the_speakers_page(
+    client, event, django_capture_on_commit_callbacks
+):
+    page(client, "agenda", event)
+    page(client, "speakers", event)
+
+    committed(django_capture_on_commit_callbacks, lambda: event.sessions.get(title="Session 1").talks.get().delete())
+
+    assert "Talk 1" not in page(client, "agenda", event)
+    assert "Speaker 1" not in page(client, "speakers", event)
+
+
+def test_a_rendering_made_from_the_old_rows_during_the_edit_is_not_used_after_the_commit(
+    event, django_capture_on_commit_callbacks
+):
+    session = event.sessions.get(title="Session 2")
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        session.title = "Committed title"
+        session.save()
+        # Until the commit, other connections read the old rows, and one may store what it rendered.
+        caching.cached(event.pk, "probe", lambda: "rendered from the old rows")
+    for callback in callbacks:
+        callback()
+
+    assert caching.cached(event.pk, "probe", lambda: "rendered again") == "rendered again"
+
+
+def _rendering_is_stale_after(django_capture_on_commit_callbacks, event, change) -> bool:
+    caching.cached(event.pk, "probe", lambda: "before")
+    committed(django_capture_on_commit_callbacks, change)
+    return caching.cached(event.pk, "probe", lambda: "after") == "after"
+
+
+def _first_talk(event):
+    return event.sessions.get(title="Session 0").talks.get()
+
+
+EDITS = {
+    "event saved": lambda event: event.save(),
+    "session added": lambda event: SessionFactory(event=event),
+    "session deleted": lambda event: event.sessions.get(title="Session 0").delete(),
+    "session person added": lambda event: SessionPersonFactory(session=event.sessions.first()),
+    "session person deleted": lambda event: event.sessions.get(title="Session 0").people.get().delete(),
+    "talk renamed": lambda event: _first_talk(event).save(),
+    "talk speaker added": lambda event: TalkSpeakerFactory(talk=_first_talk(event)),
+    "talk speaker deleted": lambda event: _first_talk(event).speaker_links.get().delete(),
+    "speaker added with talk.speakers.add": lambda event: _first_talk(event).speakers.add(PersonFactory()),
+    "speakers cleared with talk.speakers.clear": lambda event: _first_talk(event).speakers.clear(),
+    "talk added with person.talks.add": lambda event: PersonFactory().talks.add(_first_talk(event)),
+    "roster role added": lambda event: EventRoleFactory(event=event, role=Role.SPEAKER),
+    "roster role deleted": lambda event: event.roles.get(person__name="Committee Member").delete(),
+    "person renamed": lambda event: Person.objects.get(name="Chair 1").save(),
+    "recording published": lambda event: RecordingFactory(session=event.sessions.first()),
+}
+
+
+@pytest.mark.parametrize("edit", list(EDITS))
+def test_every_edit_of_what_the_pages_show_makes_their_renderings_stale(
+    event, django_capture_on_commit_callbacks, edit
+):
+    assert _rendering_is_stale_after(django_capture_on_commit_callbacks, event, lambda: EDITS[edit](event))
+
+
+def test_an_edit_of_one_event_keeps_the_renderings_of_another(event, django_capture_on_commit_callbacks):
+    other = EventFactory()
+    caching.cached(other.pk, "probe", lambda: "before")
+
+    committed(django_capture_on_commit_callbacks, lambda: event.sessions.first().save())
+
+    assert caching.cached(other.pk, "probe", lambda: "after") == "before"
+
+
+def test_a_rolled_back_edit_leaves_the_pages_as_they_were(client, event, django_capture_on_commit_callbacks):
+    page(client, "agenda", event)
+
+    def rename_then_fail():
+        session = event.sessions.get(title="Session 1")
+        session.title = "Never committed"
+        session.save()
+        raise RuntimeError("the organizer's form failed")
+
+    with pytest.raises(RuntimeError):
+        committed(django_capture_on_commit_callbacks, rename_then_fail)
+
+    html = page(client, "agenda", event)
+    assert "Session 1" in html
+    assert "Never committed" not in html
