@@ -171,6 +171,8 @@ else:
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Workshop <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_REPLY_TO = env.list("EMAIL_REPLY_TO", default=[])
+# A worker keeps its connection to the mail server open between emails; after this long idle it reconnects.
+EMAIL_CONNECTION_IDLE_SECONDS = env.int("EMAIL_CONNECTION_IDLE_SECONDS", default=30)
 
 # Celery: a worker on Redis when REDIS_URL is set, otherwise tasks run in-process.
 CELERY_BROKER_URL = REDIS_URL or "memory://"

@@ -3,15 +3,19 @@
 ``owe`` writes a Notification row inside the transaction that made the
 change and asks Celery to deliver it once that transaction commits. If the
 broker is down, the row waits and the periodic sweep delivers it later.
-``deliver`` sends a notice at most once: it locks the row, skips it if it
-was sent (or superseded by a newer notice), sends, and marks it sent.
+``deliver`` sends a notice once: it locks the row, skips it if it was sent
+(or superseded by a newer notice), marks it sent and sends it, and commits
+the moment the mail server has accepted it.
 """
 
 import logging
 import smtplib
+import threading
+import time
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.mail import get_connection
 from django.db import transaction
 from django.utils import timezone
 
@@ -59,6 +63,11 @@ def deliver(notification_id: int) -> str:
 
     Raises TransientDeliveryError when the mail server may take it later (the
     attempt is recorded); a permanent refusal closes the row with its reason.
+
+    The row is locked and marked sent in one transaction that commits the moment the mail server
+    has accepted the message: if the worker dies before the server accepts, the mark is rolled back
+    with the transaction and the sweep sends it again; after, only the COMMIT is left to do. Everything
+    slow (rendering the email, connecting to the server) happens before the row is marked.
     """
     from .emails import build_email
 
@@ -78,25 +87,61 @@ def deliver(notification_id: int) -> str:
             return _close(notification, "No recipient: the account was deleted.")
         if _superseded(notification):
             return _close(notification, "Superseded by a newer notice, which carries the current state.")
+        message = build_email(notification)
         notification.attempts += 1
         try:
-            build_email(notification).send()
+            connection = mail_connection()
+            _mark_sent(notification)  # committed only once the server has taken the message
+            connection.send_messages([message])
         except smtplib.SMTPRecipientsRefused as error:
+            drop_mail_connection()
             return _close(notification, f"Refused by the mail server: {error}")
         except (smtplib.SMTPException, OSError) as error:
+            drop_mail_connection()
             reason = f"{type(error).__name__}: {error}"
             if not _is_transient(error):
                 return _close(notification, f"Refused by the mail server: {reason}")
             # Saved when this block commits, so the attempt counts; the retry is raised after.
+            notification.sent_at = None
             notification.last_error = reason[:500]
-            notification.save(update_fields=["attempts", "last_error"])
+            notification.save(update_fields=["sent_at", "attempts", "last_error"])
             failure = error
         else:
-            notification.sent_at = timezone.now()
-            notification.last_error = ""
-            notification.save(update_fields=["sent_at", "attempts", "last_error"])
             return "sent"
     raise TransientDeliveryError(notification.last_error) from failure
+
+
+# One connection to the mail server per worker thread, kept open between notices (a sweep or a burst sends
+# hundreds) and opened again when it has been idle long enough for the server to have dropped it.
+_mail = threading.local()
+
+
+def mail_connection():
+    """This thread's open connection to the mail server (Django's EMAIL_BACKEND), reused while it is fresh."""
+    now = time.monotonic()
+    connection = getattr(_mail, "connection", None)
+    stale = connection is not None and (
+        now - _mail.used_at > settings.EMAIL_CONNECTION_IDLE_SECONDS or _mail.backend != settings.EMAIL_BACKEND
+    )
+    if stale:
+        drop_mail_connection()
+    if connection is None or stale:
+        connection = get_connection()
+        connection.open()
+        _mail.connection, _mail.backend = connection, settings.EMAIL_BACKEND
+    _mail.used_at = now
+    return connection
+
+
+def drop_mail_connection() -> None:
+    """Close this thread's connection (after an error it may be half-way through a command)."""
+    connection = getattr(_mail, "connection", None)
+    _mail.connection = None
+    if connection is not None:
+        try:
+            connection.close()
+        except Exception:  # a connection that cannot even close is gone either way
+            logger.debug("Closing the mail connection failed", exc_info=True)
 
 
 def _is_transient(error: Exception) -> bool:
@@ -117,10 +162,15 @@ def _superseded(notification: Notification) -> bool:
     )
 
 
-def _close(notification: Notification, reason: str) -> str:
+def _mark_sent(notification: Notification, note: str = "") -> None:
     notification.sent_at = timezone.now()
-    notification.last_error = reason[:500]
+    notification.last_error = note[:500]
     notification.save(update_fields=["sent_at", "attempts", "last_error"])
+
+
+def _close(notification: Notification, reason: str) -> str:
+    """Done with, unsent: `reason` says why."""
+    _mark_sent(notification, reason)
     return "closed"
 
 

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import email
+import smtplib
 
 import pytest
 from django.core import mail
@@ -268,3 +269,83 @@ def test_feed_and_invite_never_carry_the_join_link_to_others(client, event):
 
     assert b"zoom.example.org" not in feed.content
     assert other.status_code == 404
+
+
+# Delivery against a mail server that fails, and the connection kept open between notices.
+
+
+@pytest.fixture
+def counting_backend(settings):
+    from tests.mail_backends import CountingBackend
+
+    settings.EMAIL_BACKEND = "tests.mail_backends.CountingBackend"
+    CountingBackend.opened, CountingBackend.seen_marked_sent = 0, []
+    yield CountingBackend
+    notifications.drop_mail_connection()
+
+
+@pytest.fixture
+def failing_backend(settings):
+    from tests.mail_backends import FailingBackend
+
+    settings.EMAIL_BACKEND = "tests.mail_backends.FailingBackend"
+    FailingBackend.error = smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+    yield FailingBackend
+    notifications.drop_mail_connection()
+
+
+def test_the_row_is_marked_sent_in_the_transaction_that_hands_the_message_over(event, counting_backend):
+    notification = Notification.objects.get(registration=register(event))
+
+    assert notifications.deliver(notification.pk) == "sent"
+
+    assert counting_backend.seen_marked_sent == [True]
+    notification.refresh_from_db()
+    assert notification.sent_at is not None
+    assert (notification.attempts, notification.last_error) == (1, "")
+
+
+def test_one_connection_serves_many_notices_until_it_has_been_idle(event, counting_backend, settings):
+    ids = [Notification.objects.get(registration=register(event, Mode.VIRTUAL)).pk for _ in range(3)]
+
+    for notification_id in ids:
+        notifications.deliver(notification_id)
+    assert (counting_backend.opened, len(mail.outbox)) == (1, 3)
+
+    settings.EMAIL_CONNECTION_IDLE_SECONDS = -1  # every connection counts as idle too long
+    notifications.deliver(Notification.objects.get(registration=register(event, Mode.VIRTUAL)).pk)
+    assert counting_backend.opened == 2
+
+
+def test_a_dropped_connection_is_retried_later_and_the_row_stays_unsent(event, failing_backend, settings):
+    notification = Notification.objects.get(registration=register(event))
+
+    with pytest.raises(notifications.TransientDeliveryError):
+        notifications.deliver(notification.pk)
+
+    notification.refresh_from_db()
+    assert notification.sent_at is None
+    assert notification.attempts == 1
+    assert notification.last_error == "SMTPServerDisconnected: Connection unexpectedly closed"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert notifications.deliver(notification.pk) == "sent"
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        smtplib.SMTPDataError(554, b"Message rejected as spam"),
+        smtplib.SMTPRecipientsRefused({"ada@example.org": (550, b"No such user")}),
+    ],
+)
+def test_a_permanent_refusal_closes_the_notice_with_the_reason(event, failing_backend, error):
+    failing_backend.error = error
+    notification = Notification.objects.get(registration=register(event))
+
+    assert notifications.deliver(notification.pk) == "closed"
+
+    notification.refresh_from_db()
+    assert notification.sent_at is not None
+    assert notification.last_error.startswith("Refused by the mail server:")
+    assert notifications.deliver(notification.pk) == "already sent"
