@@ -16,7 +16,7 @@ from icalendar import Calendar, vCalAddress, vText
 from icalendar import Event as VEvent
 
 from program import caching
-from program.calendars import PRODID, clean_text, event_timezone, uid_domain
+from program.calendars import PRODID, clean_text, event_timezone, to_ics, uid_domain
 from program.models import Event
 
 from .models import Mode, Registration
@@ -32,7 +32,15 @@ class Span:
 
 
 def event_span(event: Event) -> Span:
-    """From the first session's start to the last session's end, else 9:00 on the first day to 17:00 on the last."""
+    """From the first session's start to the last session's end, else 9:00 on the first day to 17:00 on the last.
+
+    Kept in the cache with the event's pages, and made stale by the same edits (see program.caching): every
+    email and invite of the event needs it.
+    """
+    return caching.cached(event.pk, "span", lambda: _event_span(event))
+
+
+def _event_span(event: Event) -> Span:
     bounds = event.sessions.aggregate(first=Min("start"), last=Max("end"))
     if bounds["first"] and bounds["last"]:
         return Span(bounds["first"], bounds["last"])
@@ -114,7 +122,7 @@ def invite_calendar(registration: Registration, *, site_url: str, span: Span | N
         attendee.params["rsvp"] = vText("FALSE")
         vevent.add("attendee", attendee, encode=0)
     calendar.add_component(vevent)
-    return calendar.to_ical()
+    return to_ics(calendar)
 
 
 def _has_a_seat(registration: Registration) -> bool:
