@@ -56,19 +56,19 @@ def _folded(line: str) -> bytes:
     encoded = line.encode()
     if len(encoded) < FOLD_AT:
         return encoded + b"\r\n"
-    pieces, piece, size = [], [], 0
-    for character in line:
-        width = len(character.encode())
-        if piece and size + width >= FOLD_AT:
-            # A backslash escape ("\n", "\,") or an RFC 6868 "^" escape stays whole on the next line: some
-            # clients do not join an escape split across a fold.
-            carried = [piece.pop()] if len(piece) > 1 and piece[-1] in "\\^" else []
-            pieces.append("".join(piece))
-            piece, size = carried, sum(len(c.encode()) for c in carried)
-        piece.append(character)
-        size += width
-    pieces.append("".join(piece))
-    return "\r\n ".join(pieces).encode() + b"\r\n"
+    pieces, start = [], 0
+    while len(encoded) - start >= FOLD_AT:
+        end = start + FOLD_AT - 1
+        while encoded[end] & 0xC0 == 0x80:  # never inside a UTF-8 sequence
+            end -= 1
+        # A backslash escape ("\n", "\,") or an RFC 6868 "^" escape stays whole on the next line: some
+        # clients do not join an escape split across a fold.
+        if encoded[end - 1] in b"\\^" and end - 1 > start:
+            end -= 1
+        pieces.append(encoded[start:end])
+        start = end
+    pieces.append(encoded[start:])
+    return b"\r\n ".join(pieces) + b"\r\n"
 
 
 def event_timezone(event: Event, *, covering: Iterable[datetime] = ()) -> Timezone:
