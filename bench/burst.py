@@ -62,6 +62,11 @@ def _form(job: Job, index: int) -> bytes:
     return urlencode(fields).encode()
 
 
+def _address(user_id: int) -> str:
+    """An address in 198.18.0.0/15 (set aside for benchmarks, RFC 2544) for each person."""
+    return f"198.{18 + user_id // 65536 % 2}.{user_id // 256 % 256}.{user_id % 256}"
+
+
 def _client_loop(port: int, path: str, jobs: queue.Queue, outcomes: list, deadline: float) -> None:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     while time.monotonic() < deadline:
@@ -69,7 +74,12 @@ def _client_loop(port: int, path: str, jobs: queue.Queue, outcomes: list, deadli
             index, job = jobs.get_nowait()
         except queue.Empty:
             break
-        headers = {"Cookie": job.client.cookie, "Content-Type": "application/x-www-form-urlencoded"}
+        headers = {
+            "Cookie": job.client.cookie,
+            "Content-Type": "application/x-www-form-urlencoded",
+            # Each person from an address of their own, as a TLS proxy in front of gunicorn would report it.
+            "X-Forwarded-For": _address(job.client.user_id),
+        }
         try:
             response = load.send(connection, "POST", path, headers=headers, body=_form(job, index))
         except (OSError, http.client.HTTPException) as error:

@@ -133,6 +133,9 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 # Registration form posts allowed per person and per address (allauth limits the account forms).
 REGISTRATION_RATE_LIMIT_USER = env.str("REGISTRATION_RATE_LIMIT_USER", default="20/m")
 REGISTRATION_RATE_LIMIT_IP = env.str("REGISTRATION_RATE_LIMIT_IP", default="300/m")
+# How many proxies of our own stand in front of the site (each appending to X-Forwarded-For). Behind one TLS
+# proxy this is 1; at 0 the per-address limit counts REMOTE_ADDR, which behind a proxy is the proxy for everyone.
+TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"{SITE_NAME}: "
 
 LANGUAGE_CODE = "en-us"

@@ -32,11 +32,18 @@ class TransientDeliveryError(Exception):
     """The mail server may accept the message later: retry with backoff."""
 
 
-def owe(registration: Registration, kind: str) -> Notification:
-    """Record a notice owed to the attendee, and queue its delivery for after the commit."""
+def owe(registration: Registration, kind: str, *, fingerprint: str | None = None) -> Notification:
+    """Record a notice owed to the attendee, and queue its delivery for after the commit.
+
+    The invite it carries is what `invites.fingerprint` says the registration's invite is now (pass it if just
+    computed); that is stored on the registration, so agenda edits know whom the invite no longer matches.
+    """
     notification = Notification.objects.create(registration=registration, kind=kind)
     if kind != Kind.REMINDER:
-        Registration.objects.filter(pk=registration.pk).update(invite_fingerprint=invites.fingerprint(registration))
+        current = fingerprint or invites.fingerprint(registration)
+        if current != registration.invite_fingerprint:
+            Registration.objects.filter(pk=registration.pk).update(invite_fingerprint=current)
+            registration.invite_fingerprint = current
     transaction.on_commit(lambda: enqueue(notification.pk))
     return notification
 

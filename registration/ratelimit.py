@@ -29,13 +29,28 @@ def allow(key: str, rate: str) -> bool:
         return True
 
 
+def client_address(request) -> str:
+    """The address the request came from: REMOTE_ADDR, or behind proxies the one they say they received it from.
+
+    With TRUSTED_PROXY_COUNT = N, the last N hops were our own proxies, each appending the address it was
+    reached from to X-Forwarded-For; the Nth entry from the end is the client's. Entries further left were
+    written by the client itself and prove nothing.
+    """
+    hops = settings.TRUSTED_PROXY_COUNT
+    if hops:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if len(forwarded) >= hops:
+            return forwarded[-hops]
+    return request.META.get("REMOTE_ADDR", "")
+
+
 def limit_posts(view):
     """Refuse a flood of POSTs from one person or one address with a clear 429."""
 
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
         if request.method == "POST":
-            keys = [(f"ip:{request.META.get('REMOTE_ADDR', '')}", settings.REGISTRATION_RATE_LIMIT_IP)]
+            keys = [(f"ip:{client_address(request)}", settings.REGISTRATION_RATE_LIMIT_IP)]
             if request.user.is_authenticated:
                 keys.append((f"user:{request.user.pk}", settings.REGISTRATION_RATE_LIMIT_USER))
             # Every key is counted, so a flood cannot hide behind one that still has room.

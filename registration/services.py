@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from program.models import Event
 
+from . import invites
 from .models import CODE_OF_CONDUCT_VERSION, CONSENT_WORDING_VERSION, Mode, Registration, Status, new_feed_token
 from .notifications import Kind, owe
 
@@ -163,7 +164,6 @@ def _apply_answers(registration: Registration, answers: Answers, now: datetime) 
         registration.consent_wording_version = CONSENT_WORDING_VERSION
 
 
-@transaction.atomic
 def register(
     *, event: Event, user: AbstractBaseUser, mode: str, answers: Answers, virtual_meanwhile: bool = True
 ) -> tuple[Registration, bool]:
@@ -174,25 +174,48 @@ def register(
     In person when full joins the in-person waitlist, with a virtual seat
     meanwhile if asked for and free. Owes a confirmation or waitlist notice.
     """
-    event = _locked(event)
-    existing = event.registrations.live().filter(user=user).first()
+    existing = Registration.objects.live().filter(event=event, user=user).first()
     if existing is not None:
         return existing, False
+    try:
+        return _register(event=event, user=user, mode=mode, answers=answers, virtual_meanwhile=virtual_meanwhile), True
+    except IntegrityError:
+        # A second submit got past the check above while the first held the lock: the constraint on one live
+        # registration per person refused it, and the first one's registration is the answer.
+        existing = Registration.objects.live().filter(event=event, user=user).first()
+        if existing is None:
+            raise
+        return existing, False
+
+
+@transaction.atomic
+def _register(*, event: Event, user: AbstractBaseUser, mode: str, answers: Answers, virtual_meanwhile: bool):
+    """The seat decision, with the event row locked from the count of seats to the commit.
+
+    During a registration rush every registrant waits for this lock in turn, so what needs no lock (building the
+    registration, the duplicate check) is done before it, and each statement under it is one the decision needs.
+    """
+    now = timezone.now()
+    span = invites.event_span(event)
+    registration = Registration(event=event, user=user, mode=mode)
+    _apply_answers(registration, answers, now)
+    registration.code_of_conduct_accepted_at = now
+    registration.code_of_conduct_version = CODE_OF_CONDUCT_VERSION
+    event = registration.event = _locked(event)
     reason = registration_closed_reason(event)
     if reason:
         raise RegistrationError(reason)
     if mode not in offered_modes(event):
         raise RegistrationError(f"{Mode(mode).label} attendance is not offered for this event.")
-
-    now = timezone.now()
-    registration = Registration(event=event, user=user, mode=mode)
-    _apply_answers(registration, answers, now)
-    registration.code_of_conduct_accepted_at = now
-    registration.code_of_conduct_version = CODE_OF_CONDUCT_VERSION
     _seat(registration, event, virtual_meanwhile=virtual_meanwhile, now=now)
+    registration.invite_fingerprint = invites.fingerprint(registration, span)
     registration.save()
-    owe(registration, Kind.CONFIRMATION if registration.is_confirmed else Kind.WAITLISTED)
-    return registration, True
+    owe(
+        registration,
+        Kind.CONFIRMATION if registration.is_confirmed else Kind.WAITLISTED,
+        fingerprint=registration.invite_fingerprint,
+    )
+    return registration
 
 
 @transaction.atomic

@@ -40,3 +40,19 @@ def test_reading_pages_is_not_limited(client, settings):
     client.force_login(verified_user())
 
     assert {client.get(f"/events/{event.slug}/register/").status_code for _ in range(5)} == {200}
+
+
+def test_behind_a_proxy_each_visitor_is_counted_by_the_address_the_proxy_saw(client, settings):
+    settings.REGISTRATION_RATE_LIMIT_IP = "2/m"
+    settings.TRUSTED_PROXY_COUNT = 1
+    event = EventFactory()
+
+    def post(forwarded_for: str) -> int:
+        client.force_login(verified_user())
+        meta = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": forwarded_for}
+        return client.post(f"/events/{event.slug}/register/", {}, **meta).status_code
+
+    # Many visitors through the one proxy: none is limited by the others.
+    assert [post(f"198.51.100.{n}") for n in range(5)] == [400] * 5
+    # One visitor flooding is, whatever it writes into the header itself.
+    assert [post(f"192.0.2.{n}, 203.0.113.7") for n in range(3)] == [400, 400, 429]
