@@ -117,7 +117,7 @@ def gunicorn(name: str, port: int, env: dict[str, str]) -> Process:
         "--worker-class",
         "gthread",
         "--threads",
-        os.environ.get("BENCH_THREADS", "4"),
+        "4",
         "--no-control-socket",
         "--log-level",
         "warning",
