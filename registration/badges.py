@@ -232,30 +232,37 @@ def _event_context(event: Event) -> dict:
     }
 
 
-# WeasyPrint: one font configuration and parsed stylesheet per thread, reused by every document
-# (FontConfiguration wraps a Pango font map, which is not meant to be shared between threads).
-_local = threading.local()
-
-
-def _stylesheet(template: str) -> tuple[CSS, FontConfiguration]:
-    cache = getattr(_local, "stylesheets", None)
-    if cache is None:
-        cache = _local.stylesheets = {}
-        _local.font_config = FontConfiguration()
-    if template not in cache:
-        cache[template] = CSS(string=render_to_string(template), font_config=_local.font_config)
-    return cache[template], _local.font_config
+# WeasyPrint: one font configuration and parsed stylesheets per process, reused by every document, so only the
+# first badge a process renders pays for loading fonts and parsing CSS. FontConfiguration wraps a Pango font map,
+# which is not meant to be used by two threads at once, so documents are rendered one at a time per process
+# (rendering holds the GIL nearly all the time anyway).
+_render_lock = threading.Lock()
+_stylesheets: dict[str, CSS] = {}
+_font_config: FontConfiguration | None = None
 
 
 def _render(html: str, stylesheet: str) -> bytes:
-    css, font_config = _stylesheet(stylesheet)
-    return HTML(string=html).write_pdf(stylesheets=[css], font_config=font_config)
+    global _font_config
+    with _render_lock:
+        if _font_config is None:
+            _font_config = FontConfiguration()
+        if stylesheet not in _stylesheets:
+            _stylesheets[stylesheet] = CSS(string=render_to_string(stylesheet), font_config=_font_config)
+        return HTML(string=html).write_pdf(stylesheets=[_stylesheets[stylesheet]], font_config=_font_config)
 
 
 def badge_pdf(registration: Registration) -> bytes:
     """One 4in × 3in badge, as a one-page PDF."""
+    return badge_pdf_from_html(badge_html(registration))
+
+
+def badge_html(registration: Registration) -> str:
     context = {**_event_context(registration.event), "badge": badge_content(registration, ribbon_for(registration))}
-    return _render(render_to_string("pdf/badge.html", context), "pdf/badge.css")
+    return render_to_string("pdf/badge.html", context)
+
+
+def badge_pdf_from_html(html: str) -> bytes:
+    return _render(html, "pdf/badge.css")
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -281,6 +282,19 @@ def test_name_size_shrinks_with_length():
 
 def confirmed_in_person(event, count: int) -> list[Registration]:
     return [RegistrationFactory(event=event, badge_name=f"Person {chr(ord('A') + n)} Example") for n in range(count)]
+
+
+def test_badges_downloaded_by_several_threads_at_once_are_each_whole_and_their_own(event):
+    """A web process renders from several threads, sharing one font configuration (see badges._render)."""
+    registrations = [load(registration) for registration in confirmed_in_person(event, 6)]
+    pages = [badges.badge_html(registration) for registration in registrations * 2]
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        pdfs = list(pool.map(badges.badge_pdf_from_html, pages))
+
+    for registration, pdf in zip(registrations * 2, pdfs, strict=True):
+        assert page_count(pdf) == 1
+        assert squash(registration.badge_name) in squash(pdf_text(pdf))
 
 
 @pytest.mark.parametrize("paper", ["letter", "a4"])
