@@ -3,9 +3,10 @@
 The registration app reuses `event_timezone` and `session_vevent` for personal invites and feeds.
 """
 
+import functools
 import re
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
@@ -75,10 +76,14 @@ def event_timezone(event: Event, *, covering: Iterable[datetime] = ()) -> Timezo
     """The VTIMEZONE of the event's zone over its dates and any other moments it must cover."""
     tz = event.tzinfo
     days = [event.start_date, event.end_date, *(moment.astimezone(tz).date() for moment in covering)]
-    timezone = Timezone.from_tzid(
-        event.timezone, first_date=min(days) - TIMEZONE_MARGIN, last_date=max(days) + TIMEZONE_MARGIN
-    )
-    return _one_onset_per_observance(timezone)
+    return _vtimezone(event.timezone, min(days) - TIMEZONE_MARGIN, max(days) + TIMEZONE_MARGIN)
+
+
+@functools.lru_cache(maxsize=256)
+def _vtimezone(tzid: str, first_date: date, last_date: date) -> Timezone:
+    """Built once per zone and span for the life of the process (the zone's rules ship with the code); shared
+    by every calendar that includes it, none of which changes it."""
+    return _one_onset_per_observance(Timezone.from_tzid(tzid, first_date=first_date, last_date=last_date))
 
 
 def session_vevent(session: Session, *, base_url: str) -> VEvent:

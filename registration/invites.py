@@ -141,6 +141,6 @@ def _description(registration: Registration, my_page: str) -> str:
     return "\n".join(lines)
 
 
-def personal_feed(registration: Registration, *, base_url: str) -> bytes:
-    """The attendee's subscribed calendar: every session of the event (public facts, no join link)."""
-    return caching.agenda_calendar(registration.event_id, base_url=base_url)
+def personal_feed(event_id: int, *, base_url: str) -> bytes:
+    """An attendee's subscribed calendar: every session of their event (public facts, no join link)."""
+    return caching.agenda_calendar(event_id, base_url=base_url)

@@ -12,13 +12,20 @@ from .services import seats_free
 
 
 def live_registration(*, event: Event, user) -> Registration | None:
-    return Registration.objects.live().filter(event=event, user=user).first()
+    return _known(Registration.objects.live().filter(event=event, user=user).first(), event, user)
 
 
 def latest_registration(*, event: Event, user) -> Registration | None:
     """The person's live registration, else their most recent cancelled one."""
-    registrations = Registration.objects.filter(event=event, user=user).select_related("event")
-    return live_registration(event=event, user=user) or registrations.order_by("-created_at").first()
+    registrations = Registration.objects.filter(event=event, user=user).order_by("-created_at")
+    return live_registration(event=event, user=user) or _known(registrations.first(), event, user)
+
+
+def _known(registration: Registration | None, event: Event, user) -> Registration | None:
+    """The registration with the event and person the caller already holds, so neither is read again."""
+    if registration is not None:
+        registration.event, registration.user = event, user
+    return registration
 
 
 @dataclass

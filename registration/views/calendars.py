@@ -32,12 +32,16 @@ def my_invite(request, slug):
 
 def personal_feed(request, slug, token):
     """A calendar app's subscription: the secret token is the only key, so an unknown or revoked one is 404."""
-    registration = (
-        Registration.objects.live().select_related("event").filter(event__slug=slug, feed_token=token).first()
+    # Only the event's id: calendar apps poll this address, and the whole row would cost more than the rest.
+    event_id = (
+        Registration.objects.live()
+        .filter(event__slug=slug, event__is_published=True, feed_token=token)
+        .values_list("event_id", flat=True)
+        .first()
     )
-    if registration is None or not registration.event.is_published:
+    if event_id is None:
         raise Http404("No such calendar feed.")
-    body = invites.personal_feed(registration, base_url=request.build_absolute_uri("/"))
+    body = invites.personal_feed(event_id, base_url=request.build_absolute_uri("/"))
     return _calendar(body, f"{slug}.ics")
 
 
