@@ -1,5 +1,6 @@
 """Real processes for the pipeline: a Redis server of our own, an SMTP server, and a Celery worker with beat."""
 
+import contextlib
 import email
 import email.policy
 import mailbox
@@ -230,6 +231,7 @@ class Worker:
             env=self.environment,
             stdout=self.log.open("ab"),
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, with the beat process it starts
         )
         wait_for(
             lambda: b"ready." in self.log.read_bytes() or self.process.poll() is not None,
@@ -239,11 +241,17 @@ class Worker:
         assert self.process.poll() is None, self.log.read_text()
 
     def kill(self):
-        self.process.kill()
+        """SIGKILL to the worker and its beat process, as when a machine loses them."""
+        self._kill_group()
         self.process.wait()
 
     def stop(self):
         stop(self.process)
+        self._kill_group()  # a beat process left behind
+
+    def _kill_group(self):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
 
 
 @pytest.fixture
