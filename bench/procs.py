@@ -1,6 +1,7 @@
 """The servers `make bench` runs on 127.0.0.1: Redis, an SMTP sink, Celery workers and gunicorn.
 
-Each is a child process of the bench, stopped by its own pid when the bench ends.
+Each is a child process of the bench, stopped by its own pid when the bench ends. The integration tests
+(tests/integration) start their own servers with the same port and waiting helpers.
 """
 
 import os

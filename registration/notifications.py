@@ -32,15 +32,15 @@ class TransientDeliveryError(Exception):
     """The mail server may accept the message later: retry with backoff."""
 
 
-def owe(registration: Registration, kind: str, *, fingerprint: str | None = None) -> Notification:
+def owe(registration: Registration, kind: str, *, span: invites.Span | None = None) -> Notification:
     """Record a notice owed to the attendee, and queue its delivery for after the commit.
 
-    The invite it carries is what `invites.fingerprint` says the registration's invite is now (pass it if just
-    computed); that is stored on the registration, so agenda edits know whom the invite no longer matches.
+    The invite it carries is fingerprinted on the registration (unless it already is), so agenda edits know
+    whom the invite no longer matches; `span` is the event's, if the caller has read it already.
     """
     notification = Notification.objects.create(registration=registration, kind=kind)
     if kind != Kind.REMINDER:
-        current = fingerprint or invites.fingerprint(registration)
+        current = invites.fingerprint(registration, span)
         if current != registration.invite_fingerprint:
             Registration.objects.filter(pk=registration.pk).update(invite_fingerprint=current)
             registration.invite_fingerprint = current

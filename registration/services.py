@@ -208,13 +208,9 @@ def _register(*, event: Event, user: AbstractBaseUser, mode: str, answers: Answe
     if mode not in offered_modes(event):
         raise RegistrationError(f"{Mode(mode).label} attendance is not offered for this event.")
     _seat(registration, event, virtual_meanwhile=virtual_meanwhile, now=now)
-    registration.invite_fingerprint = invites.fingerprint(registration, span)
+    registration.invite_fingerprint = invites.fingerprint(registration, span)  # in the INSERT: owe() updates nothing
     registration.save()
-    owe(
-        registration,
-        Kind.CONFIRMATION if registration.is_confirmed else Kind.WAITLISTED,
-        fingerprint=registration.invite_fingerprint,
-    )
+    owe(registration, Kind.CONFIRMATION if registration.is_confirmed else Kind.WAITLISTED, span=span)
     return registration
 
 
