@@ -17,7 +17,15 @@ from django.utils import timezone
 from program.models import Event
 
 from . import invites
-from .models import CODE_OF_CONDUCT_VERSION, CONSENT_WORDING_VERSION, Mode, Registration, Status, new_feed_token
+from .models import (
+    CODE_OF_CONDUCT_VERSION,
+    CONSENT_WORDING_VERSION,
+    Mode,
+    Notification,
+    Registration,
+    Status,
+    new_feed_token,
+)
 from .notifications import Kind, owe
 
 
@@ -169,48 +177,71 @@ def register(
 ) -> tuple[Registration, bool]:
     """Register a person who agreed to the code of conduct; return (registration, created).
 
-    Locks the event row. A person who already has a live registration gets it
-    back unchanged (created is False), so a double submit never duplicates.
-    In person when full joins the in-person waitlist, with a virtual seat
-    meanwhile if asked for and free. Owes a confirmation or waitlist notice.
+    Decides the seat under the event lock. A person who already has a live registration gets it back
+    unchanged (created is False), so a double submit never duplicates: the database's constraint of one
+    live registration per person refuses the second. In person when full joins the in-person waitlist,
+    with a virtual seat meanwhile if asked for and free. Owes a confirmation or waitlist notice.
     """
-    existing = Registration.objects.live().filter(event=event, user=user).first()
-    if existing is not None:
-        return existing, False
     try:
         return _register(event=event, user=user, mode=mode, answers=answers, virtual_meanwhile=virtual_meanwhile), True
     except IntegrityError:
-        # A second submit got past the check above while the first held the lock: the constraint on one live
-        # registration per person refused it, and the first one's registration is the answer.
         existing = Registration.objects.live().filter(event=event, user=user).first()
         if existing is None:
             raise
         return existing, False
 
 
+def _refuse_unless_open(event: Event, mode: str) -> None:
+    reason = registration_closed_reason(event)
+    if reason:
+        raise RegistrationError(reason)
+    if mode not in offered_modes(event):
+        raise RegistrationError(f"{Mode(mode).label} attendance is not offered for this event.")
+
+
+def _notice_for(registration: Registration) -> str:
+    return Kind.CONFIRMATION if registration.is_confirmed else Kind.WAITLISTED
+
+
 @transaction.atomic
 def _register(*, event: Event, user: AbstractBaseUser, mode: str, answers: Answers, virtual_meanwhile: bool):
-    """The seat decision, with the event row locked from the count of seats to the commit.
+    """Write the registration and its notice, then lock the event, decide the seat, and commit.
 
-    During a registration rush every registrant waits for this lock in turn, so what needs no lock (building the
-    registration, the duplicate check) is done before it, and each statement under it is one the decision needs.
+    During a registration rush every registrant waits for the event lock in turn, so the lock is taken as
+    late as it can be. The registration is written first with the seat it would get from what is visible
+    now; under the lock the seats are counted again, and only if a seat was taken or freed meanwhile is
+    the row corrected (an update that the audit log records) before the commit.
     """
+    _refuse_unless_open(event, mode)
     now = timezone.now()
     span = invites.event_span(event)
     registration = Registration(event=event, user=user, mode=mode)
     _apply_answers(registration, answers, now)
     registration.code_of_conduct_accepted_at = now
     registration.code_of_conduct_version = CODE_OF_CONDUCT_VERSION
-    event = registration.event = _locked(event)
-    reason = registration_closed_reason(event)
-    if reason:
-        raise RegistrationError(reason)
-    if mode not in offered_modes(event):
-        raise RegistrationError(f"{Mode(mode).label} attendance is not offered for this event.")
     _seat(registration, event, virtual_meanwhile=virtual_meanwhile, now=now)
     registration.invite_fingerprint = invites.fingerprint(registration, span)  # in the INSERT: owe() updates nothing
-    registration.save()
-    owe(registration, Kind.CONFIRMATION if registration.is_confirmed else Kind.WAITLISTED, span=span)
+    registration.save()  # a second live registration for the person fails here, before any lock
+    notice = owe(registration, _notice_for(registration), span=span)
+
+    event = registration.event = _locked(event)
+    _refuse_unless_open(event, mode)
+    visible = (registration.status, registration.virtual_meanwhile)
+    registration.confirmed_at = None  # set again by _seat if the seat is still there
+    _seat(registration, event, virtual_meanwhile=virtual_meanwhile, now=now)
+    if (registration.status, registration.virtual_meanwhile) != visible:
+        registration.invite_fingerprint = invites.fingerprint(registration, span)
+        registration.save(
+            update_fields=[
+                "status",
+                "confirmed_at",
+                "waitlisted_at",
+                "virtual_meanwhile",
+                "invite_fingerprint",
+                "updated_at",
+            ]
+        )
+        Notification.objects.filter(pk=notice.pk).update(kind=_notice_for(registration))
     return registration
 
 

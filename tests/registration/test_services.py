@@ -3,10 +3,12 @@
 import datetime as dt
 
 import pytest
+from auditlog.models import LogEntry
 from django.db import IntegrityError
 from django.utils import timezone
 
-from registration import services
+from program.models import Event
+from registration import invites, services
 from registration.models import Mode, Notification, Registration, Status
 from tests.factories import EventFactory, RegistrationFactory, UserFactory, answers
 
@@ -76,6 +78,50 @@ def test_second_registration_by_the_same_person_returns_the_first():
     assert again.pk == first.pk
     assert again.mode == Mode.IN_PERSON
     assert Registration.objects.count() == 1
+
+
+def test_a_seat_gone_while_registering_is_corrected_under_the_lock():
+    event = EventFactory(in_person_capacity=2)
+    register(event)
+    as_the_form_read_it = Event.objects.get(pk=event.pk)
+    Event.objects.filter(pk=event.pk).update(in_person_capacity=1)  # an organizer lowers it meanwhile
+
+    late = register(as_the_form_read_it)
+
+    late.refresh_from_db()
+    assert (late.status, late.confirmed_at, late.virtual_meanwhile) == (Status.WAITLISTED, None, True)
+    assert late.waitlisted_at is not None
+    assert late.invite_fingerprint == invites.fingerprint(late)
+    assert list(late.notifications.values_list("kind", flat=True)) == ["waitlisted"]
+    entries = LogEntry.objects.get_for_object(late).order_by("pk")
+    assert [entry.action for entry in entries] == [LogEntry.Action.CREATE, LogEntry.Action.UPDATE]
+    assert entries[1].changes_dict["status"] == ["confirmed", "waitlisted"]
+
+
+def test_a_seat_freed_while_registering_is_given_under_the_lock():
+    event = EventFactory(in_person_capacity=1)
+    register(event)
+    as_the_form_read_it = Event.objects.get(pk=event.pk)
+    Event.objects.filter(pk=event.pk).update(in_person_capacity=2)
+
+    lucky = register(as_the_form_read_it)
+
+    lucky.refresh_from_db()
+    assert (lucky.status, lucky.waitlisted_at, lucky.virtual_meanwhile) == (Status.CONFIRMED, None, False)
+    assert lucky.confirmed_at is not None
+    assert lucky.invite_fingerprint == invites.fingerprint(lucky)
+    assert list(lucky.notifications.values_list("kind", flat=True)) == ["confirmation"]
+
+
+def test_registration_refused_under_the_lock_leaves_nothing_behind():
+    event = EventFactory()
+    as_the_form_read_it = Event.objects.get(pk=event.pk)
+    Event.objects.filter(pk=event.pk).update(registration_closes=timezone.now() - dt.timedelta(minutes=1))
+
+    with pytest.raises(services.RegistrationError, match="closed"):
+        register(as_the_form_read_it)
+
+    assert (Registration.objects.count(), Notification.objects.count()) == (0, 0)
 
 
 def test_database_refuses_two_live_registrations_for_one_person():
