@@ -106,6 +106,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "eventsite.cache.RedisCache", "LOCATION": REDIS_URL}}
+    # Sessions are read from Redis on every signed-in request and kept in the database as well; a cache
+    # private to each process (the embedded default) would let one process miss another's logout.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -11,6 +11,10 @@ from .models import CareerStage, Mode, Registration, Status
 from .services import seats_free
 
 
+def is_registered(*, event: Event, user) -> bool:
+    return Registration.objects.live().filter(event=event, user=user).exists()
+
+
 def live_registration(*, event: Event, user) -> Registration | None:
     return _known(Registration.objects.live().filter(event=event, user=user).first(), event, user)
 

@@ -12,6 +12,7 @@ from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from program.models import Event
@@ -117,22 +118,13 @@ def waitlist_position(registration: Registration) -> int | None:
     """1 for the next person to be promoted in the registration's mode; None when not waitlisted."""
     if not registration.is_waitlisted:
         return None
-    ahead = (
-        Registration.objects.waitlisted()
-        .filter(event_id=registration.event_id, mode=registration.mode, waitlisted_at__lt=registration.waitlisted_at)
-        .count()
+    waited_longer = Q(waitlisted_at__lt=registration.waitlisted_at) | Q(
+        waitlisted_at=registration.waitlisted_at, pk__lt=registration.pk
     )
-    same_time_ahead = (
-        Registration.objects.waitlisted()
-        .filter(
-            event_id=registration.event_id,
-            mode=registration.mode,
-            waitlisted_at=registration.waitlisted_at,
-            pk__lt=registration.pk,
-        )
-        .count()
+    ahead = Registration.objects.waitlisted().filter(
+        waited_longer, event_id=registration.event_id, mode=registration.mode
     )
-    return ahead + same_time_ahead + 1
+    return ahead.count() + 1
 
 
 def _fill_free_seats(event: Event, now: datetime) -> list[Registration]:

@@ -48,3 +48,15 @@ def test_production_without_allowed_hosts_stops_with_a_clear_message():
 
     assert result.returncode != 0
     assert "DJANGO_ALLOWED_HOSTS must list the site's host names" in result.stderr
+
+
+def session_engine(env):
+    result = manage("shell", "-c", "from django.conf import settings; print(settings.SESSION_ENGINE)", env=env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_sessions_are_read_from_redis_and_kept_in_the_database_when_redis_is_configured():
+    assert session_engine({**PRODUCTION, "REDIS_URL": "redis://127.0.0.1:6379/0"}).endswith(".cached_db")
+    # Without Redis each process has a cache of its own, where a logout in one would go unseen by the others.
+    assert session_engine(PRODUCTION).endswith(".db")

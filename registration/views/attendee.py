@@ -53,8 +53,7 @@ def _outcome_message(registration: Registration) -> str:
 @limit_posts
 def register(request, slug):
     event = event_or_404(request, slug)
-    existing = selectors.live_registration(event=event, user=request.user)
-    if existing is not None:
+    if selectors.is_registered(event=event, user=request.user):
         messages.info(request, "You are already registered for this event.")
         return _my_page(event)
     context = {"event": event, "closed_reason": services.registration_closed_reason(event)}

@@ -157,6 +157,19 @@ def test_an_older_notice_is_superseded_by_a_newer_one(event):
     assert [m.subject for m in mail.outbox] == ["Your attendance changed: NeuroAI 2030"]
 
 
+def test_reminders_neither_supersede_nor_are_superseded(event):
+    registration = register(event)
+    confirmation = Notification.objects.get(registration=registration)
+    reminder = notifications.owe(registration, Notification.Kind.REMINDER)
+
+    confirmation_outcome = notifications.deliver(confirmation.pk)  # a newer reminder does not stand in for it
+    services.change_mode(registration=registration, mode=Mode.VIRTUAL)
+    reminder_outcome = notifications.deliver(reminder.pk)  # nor does a newer notice stand in for the reminder
+
+    assert (confirmation_outcome, reminder_outcome) == ("sent", "sent")
+    assert len(mail.outbox) == 2
+
+
 def test_notice_for_a_deleted_account_is_closed_without_sending(event):
     registration = register(event)
     services.delete_account(user=registration.user)
