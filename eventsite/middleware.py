@@ -1,7 +1,11 @@
-"""Security headers that Django does not set itself: Content-Security-Policy on pages, and Permissions-Policy."""
+"""Request handling of our own: the client's address behind our proxies, auditlog's request context for requests
+that can change something, and the security headers Django does not set itself (Content-Security-Policy on
+pages, Permissions-Policy)."""
 
+from auditlog.middleware import AuditlogMiddleware as AuditlogContextMiddleware
 from csp.constants import UNSAFE_INLINE
 from csp.middleware import CSPMiddleware, PolicyParts
+from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import reverse
 
@@ -36,6 +40,42 @@ PERMISSIONS_POLICY = ", ".join(
         ),
     ]
 )
+
+
+def client_address(request) -> str:
+    """The address the request came from: REMOTE_ADDR, or behind proxies the one they say they received it from.
+
+    With TRUSTED_PROXY_COUNT = N, the last N hops were our own proxies, each appending the address it was
+    reached from to X-Forwarded-For; the Nth entry from the end is the client's. Entries further left were
+    written by the client itself and prove nothing.
+    """
+    hops = settings.TRUSTED_PROXY_COUNT
+    if hops:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if len(forwarded) >= hops:
+            return forwarded[-hops]
+    return request.META.get("REMOTE_ADDR", "")
+
+
+class AuditlogMiddleware(AuditlogContextMiddleware):
+    """auditlog's request context (who, from where), set for the requests that can change something.
+
+    A GET, HEAD or OPTIONS changes no audited row on this site (check-in, for one, happens only on POST), so
+    those go without the context and its cost: it resolves the user and connects a signal receiver per request.
+    The address logged is the client's as our own proxies report it, not the leftmost X-Forwarded-For entry,
+    which the client writes itself.
+    """
+
+    SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if request.method in self.SAFE_METHODS:
+            return self.get_response(request)
+        return super().__call__(request)
+
+    @staticmethod
+    def _get_remote_addr(request: HttpRequest) -> str | None:
+        return client_address(request) or None
 
 
 def _is_html(response: HttpResponseBase) -> bool:

@@ -7,6 +7,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.shortcuts import render
 
+from eventsite.middleware import client_address
+
 PERIODS = {"s": 1, "m": 60, "h": 3600}
 
 
@@ -27,21 +29,6 @@ def allow(key: str, rate: str) -> bool:
     except ValueError:  # the window expired between add and incr
         cache.add(cache_key, 1, timeout=period + 1)
         return True
-
-
-def client_address(request) -> str:
-    """The address the request came from: REMOTE_ADDR, or behind proxies the one they say they received it from.
-
-    With TRUSTED_PROXY_COUNT = N, the last N hops were our own proxies, each appending the address it was
-    reached from to X-Forwarded-For; the Nth entry from the end is the client's. Entries further left were
-    written by the client itself and prove nothing.
-    """
-    hops = settings.TRUSTED_PROXY_COUNT
-    if hops:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-        if len(forwarded) >= hops:
-            return forwarded[-hops]
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def limit_posts(view):

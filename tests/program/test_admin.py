@@ -272,6 +272,19 @@ def test_history_of_changes_lists_only_that_events_entries(staff_client):
     assert [entry.object_pk for entry in response.context["cl"].result_list] == [str(event.pk)]
 
 
+def test_audited_change_records_the_address_our_proxy_saw_not_one_the_client_wrote(staff_client, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    event = EventFactory(name="NeuroAI Workshop 2030")
+    url = reverse("admin:program_event_change", args=[event.pk])
+    data = changeform_data(staff_client.get(url))
+    data["name"] = "NeuroAI Workshop 2030: Foundations"
+
+    staff_client.post(url, data, HTTP_X_FORWARDED_FOR="10.0.0.1, 203.0.113.7")
+
+    entry = LogEntry.objects.get_for_object(event).get(action=LogEntry.Action.UPDATE)
+    assert entry.remote_addr == "203.0.113.7"
+
+
 def test_admin_change_is_audited_with_actor_and_changed_fields(staff_client, staff):
     event = EventFactory(name="NeuroAI Workshop 2030")
     EventRoleFactory(event=event)
