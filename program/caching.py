@@ -111,33 +111,58 @@ def cached(event_id: int, name: str, build: Callable[[], T]) -> T:
     return value
 
 
-# Which event a slug names, learnt from the database when a response is stored, so that a stored response and
-# its event's version come back in one round trip. A slug given to another event later finds the old event's
-# version bumped by that edit, so a stale entry here costs one more trip to the database, never a wrong page.
+# Which event a slug names, learnt from the database, so that what is stored for an address and its event's version
+# come back in one round trip. A slug given to another event later finds the old event's version bumped by that
+# edit, so a stale entry here costs one more trip to the database, never a wrong answer.
 _event_of_slug: dict[str, int] = {}
+
+
+def event_of_slug(slug: str) -> int | None:
+    """The event this address named when last seen by this process, if it was seen."""
+    return _event_of_slug.get(slug)
+
+
+def learn_slug(slug: str, event_id: int) -> None:
+    _event_of_slug[slug] = event_id
+
+
+def stored_for_slug(slug: str, names: list[str]) -> list | None:
+    """What is stored under these names for the event at this address, in one round trip, if every one of them
+    was stored at the event's current version; else None."""
+    event_id = _event_of_slug.get(slug)
+    if event_id is None:
+        return None
+    keys = [_key(event_id, name) for name in names]
+    try:
+        found = cache.get_many([_version_key(event_id), *keys])
+    except Exception:
+        logger.warning("The cache is unavailable", exc_info=True)
+        return None
+    current = found.get(_version_key(event_id))
+    stored = [found.get(key) for key in keys]
+    if current is None or any(entry is None or entry[0] != current for entry in stored):
+        return None
+    return [entry[1] for entry in stored]
+
+
+def store_for_slug(event_id: int, slug: str, name: str, made_at: int | None, value) -> None:
+    """Keep `value` for the event at this address, made from rows read after its version `made_at` was."""
+    if made_at is None:
+        return
+    learn_slug(slug, event_id)
+    store(_key(event_id, name), (made_at, value))
 
 
 def public_response(slug: str, name: str):
     """A response stored whole for everyone at this address, if its event's version still holds; else None."""
-    event_id = _event_of_slug.get(slug)
-    if event_id is None:
-        return None
-    key = _key(event_id, f"public:{name}")
-    try:
-        found = cache.get_many([_version_key(event_id), key])
-    except Exception:
-        logger.warning("The cache is unavailable", exc_info=True)
-        return None
-    stored, current = found.get(key), found.get(_version_key(event_id))
-    return stored[1] if stored is not None and current is not None and stored[0] == current else None
+    found = stored_for_slug(slug, [f"public:{name}"])
+    return found[0] if found else None
 
 
 def store_public_response(event: Event, name: str, made_at: int | None, value) -> None:
     """Keep a response that is the same for everyone at this address; only a published event's."""
-    if made_at is None or not event.is_published:
-        return
-    _event_of_slug[event.slug] = event.pk
-    store(_key(event.pk, f"public:{name}"), (made_at, value))
+    if event.is_published:
+        store_for_slug(event.pk, event.slug, f"public:{name}", made_at, value)
 
 
 def render_block(template_name: str, block_name: str, context: dict) -> SafeString:

@@ -1,12 +1,18 @@
-"""Agenda edits in the program app owe registrants updated invites; the program app knows nothing of this."""
+"""Agenda edits in the program app owe registrants updated invites; the program app knows nothing of this.
+
+And a registration that stops being able to read its personal feed makes the event's cached renderings stale,
+since a feed token found good is remembered at the event's version (see views.calendars.personal_feed).
+"""
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from program import signals as program_signals
 from program.models import Event, Session
 
+from .models import Registration
 from .notifications import queue_task
 
 
@@ -27,3 +33,15 @@ def session_changed(sender, instance, **kwargs):
 def event_changed(sender, instance, created, **kwargs):
     if not created:
         _refresh_later(instance.pk)
+
+
+@receiver(post_save, sender=Registration, dispatch_uid="registration.feed_revoked")
+def feed_revoked(sender, instance, update_fields=None, **kwargs):
+    """Cancelled, or the feed given a new address: the old address must stop working at once."""
+    if not instance.is_live or (update_fields and "feed_token" in update_fields):
+        program_signals.bump([instance.event_id])
+
+
+@receiver(post_delete, sender=Registration, dispatch_uid="registration.feed_deleted")
+def feed_deleted(sender, instance, **kwargs):
+    program_signals.bump([instance.event_id])

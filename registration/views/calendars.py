@@ -7,6 +7,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
+from program import caching
+
 from .. import invites, services
 from ..models import Registration
 from ..ratelimit import limit_posts
@@ -31,8 +33,19 @@ def my_invite(request, slug):
 
 
 def personal_feed(request, slug, token):
-    """A calendar app's subscription: the secret token is the only key, so an unknown or revoked one is 404."""
-    # Only the event's id: calendar apps poll this address, and the whole row would cost more than the rest.
+    """A calendar app's subscription: the secret token is the only key, so an unknown or revoked one is 404.
+
+    Calendar apps poll this address, so a token found good is remembered in the cache at the event's version,
+    beside the calendar itself: one round trip answers the next poll. Cancelling the registration or giving the
+    feed a new address bumps that version (see registration.signals), so a revoked token stops at once.
+    """
+    base_url = request.build_absolute_uri("/")
+    token_name, calendar_name = f"feed:{token}", f"agenda.ics:{base_url}"  # names are hashed into keys
+    stored = caching.stored_for_slug(slug, [token_name, calendar_name])
+    if stored is not None:
+        return _calendar(stored[1], f"{slug}.ics")
+    known_event = caching.event_of_slug(slug)
+    made_at = caching.version(known_event) if known_event is not None else None  # read before the rows
     event_id = (
         Registration.objects.live()
         .filter(event__slug=slug, event__is_published=True, feed_token=token)
@@ -41,7 +54,11 @@ def personal_feed(request, slug, token):
     )
     if event_id is None:
         raise Http404("No such calendar feed.")
-    body = invites.personal_feed(event_id, base_url=request.build_absolute_uri("/"))
+    if event_id == known_event:
+        caching.store_for_slug(event_id, slug, token_name, made_at, True)
+    else:
+        caching.learn_slug(slug, event_id)
+    body = invites.personal_feed(event_id, base_url=base_url)
     return _calendar(body, f"{slug}.ics")
 
 

@@ -273,6 +273,44 @@ def test_personal_feed_works_by_token_and_reset_kills_the_old_address(client, ev
     assert client.get(f"/events/{event.slug}/feed/not-a-token.ics").status_code == 404
 
 
+def warm_feed(client, url):
+    """Polls as a calendar app does, until the token is remembered beside the calendar in the cache."""
+    for _ in range(3):
+        assert client.get(url).status_code == 200
+
+
+def test_a_polled_feed_is_answered_from_the_cache_alone(client, event, django_assert_num_queries):
+    registration = register(event)
+    url = f"/events/{event.slug}/feed/{registration.feed_token}.ics"
+    warm_feed(client, url)
+
+    with django_assert_num_queries(0):
+        response = client.get(url)
+
+    assert response.status_code == 200
+    assert len(Calendar.from_ical(response.content).walk("VEVENT")) == 2
+    assert client.get(f"/events/{event.slug}/feed/{registration.feed_token[:-1]}.ics").status_code == 404
+
+
+@pytest.mark.parametrize("revoke", ["cancel", "reset", "delete account", "unpublish"])
+def test_a_remembered_feed_token_stops_working_at_once_when_revoked(client, event, revoke):
+    registration = register(event)
+    url = f"/events/{event.slug}/feed/{registration.feed_token}.ics"
+    warm_feed(client, url)
+
+    if revoke == "cancel":
+        services.cancel(registration=registration)
+    elif revoke == "reset":
+        services.reset_feed_token(registration=registration)
+    elif revoke == "delete account":
+        services.delete_account(user=registration.user)
+    else:
+        event.is_published = False
+        event.save()
+
+    assert client.get(url).status_code == 404
+
+
 def test_feed_and_invite_never_carry_the_join_link_to_others(client, event):
     registration = register(event, Mode.VIRTUAL)
     feed = client.get(f"/events/{event.slug}/feed/{registration.feed_token}.ics")
