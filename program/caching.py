@@ -117,32 +117,24 @@ def cached(event_id: int, name: str, build: Callable[[], T]) -> T:
 _event_of_slug: dict[str, int] = {}
 
 
-def event_of_slug(slug: str) -> int | None:
-    """The event this address named when last seen by this process, if it was seen."""
-    return _event_of_slug.get(slug)
-
-
 def learn_slug(slug: str, event_id: int) -> None:
     _event_of_slug[slug] = event_id
 
 
-def stored_for_slug(slug: str, names: list[str]) -> list | None:
-    """What is stored under these names for the event at this address, in one round trip, if every one of them
-    was stored at the event's current version; else None."""
+def stored_for_slug(slug: str, name: str):
+    """What is stored under this name for the event at this address, if it was stored at the event's current
+    version (one round trip for both); else None."""
     event_id = _event_of_slug.get(slug)
     if event_id is None:
         return None
-    keys = [_key(event_id, name) for name in names]
+    key = _key(event_id, name)
     try:
-        found = cache.get_many([_version_key(event_id), *keys])
+        found = cache.get_many([_version_key(event_id), key])
     except Exception:
         logger.warning("The cache is unavailable", exc_info=True)
         return None
-    current = found.get(_version_key(event_id))
-    stored = [found.get(key) for key in keys]
-    if current is None or any(entry is None or entry[0] != current for entry in stored):
-        return None
-    return [entry[1] for entry in stored]
+    stored, current = found.get(key), found.get(_version_key(event_id))
+    return stored[1] if stored is not None and current is not None and stored[0] == current else None
 
 
 def store_for_slug(event_id: int, slug: str, name: str, made_at: int | None, value) -> None:
@@ -153,10 +145,42 @@ def store_for_slug(event_id: int, slug: str, name: str, made_at: int | None, val
     store(_key(event_id, name), (made_at, value))
 
 
+def for_slug(slug: str, name: str, load: Callable[[], tuple[int, T] | None]) -> T | None:
+    """What `load` finds about the event at this address, remembered at the event's version.
+
+    `load` reads the database and returns (the event's id, the value), or None when there is nothing to find,
+    which is never remembered. A value is stored only when this process already knew which event the slug
+    names, so that the version it is stored under was read before the rows were.
+    """
+    found = stored_for_slug(slug, name)
+    if found is not None:
+        return found
+    known = _event_of_slug.get(slug)
+    made_at = version(known) if known is not None else None
+    loaded = load()
+    if loaded is None:
+        return None
+    event_id, value = loaded
+    if event_id == known:
+        store_for_slug(event_id, slug, name, made_at, value)
+    else:
+        learn_slug(slug, event_id)
+    return value
+
+
+def event_at(slug: str) -> Event | None:
+    """The event at this address, published or not."""
+
+    def load():
+        event = Event.objects.filter(slug=slug).first()
+        return None if event is None else (event.pk, event)
+
+    return for_slug(slug, "event", load)
+
+
 def public_response(slug: str, name: str):
     """A response stored whole for everyone at this address, if its event's version still holds; else None."""
-    found = stored_for_slug(slug, [f"public:{name}"])
-    return found[0] if found else None
+    return stored_for_slug(slug, f"public:{name}")
 
 
 def store_public_response(event: Event, name: str, made_at: int | None, value) -> None:

@@ -7,13 +7,19 @@ from itertools import groupby
 
 from django.db.models import Prefetch, Q, QuerySet
 
+from . import caching
 from .models import COMMITTEE_ROLES, SPEAKER_ROLES, Event, EventRole, Person, Recording, Session
 
 
 def event_for_visitor(*, slug: str, user) -> Event | None:
-    """The event with this slug if the visitor may see it: published, or any event for staff."""
-    events = Event.objects.all() if user.is_staff else Event.objects.published()
-    return events.filter(slug=slug).first()
+    """The event with this slug if the visitor may see it: published, or any event for staff.
+
+    From the cache at the event's current version (see program.caching), with its registration questions.
+    """
+    event = caching.event_at(slug)
+    if event is None or not (event.is_published or user.is_staff):
+        return None
+    return event
 
 
 def agenda_days(event: Event) -> list[tuple[date, list[Session]]]:

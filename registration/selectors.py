@@ -5,10 +5,17 @@ from dataclasses import dataclass
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 
+from program import caching
 from program.models import Event
 
-from .models import CareerStage, Mode, Registration, Status
+from .models import CareerStage, Mode, Question, Registration, Status
 from .services import seats_free
+
+
+def questions(event: Event) -> list[Question]:
+    """The event's own registration questions, in order, kept in the cache with the event's pages: editing
+    one makes them stale (see registration.signals)."""
+    return caching.cached(event.pk, "questions", lambda: list(event.questions.all()))
 
 
 def is_registered(*, event: Event, user) -> bool:

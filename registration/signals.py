@@ -1,7 +1,8 @@
 """Agenda edits in the program app owe registrants updated invites; the program app knows nothing of this.
 
-And a registration that stops being able to read its personal feed makes the event's cached renderings stale,
-since a feed token found good is remembered at the event's version (see views.calendars.personal_feed).
+And what is cached at an event's version beside its pages (see program.caching) goes stale with them: a
+registration that can no longer read its personal feed (a token found good is remembered there), and an
+edited registration question.
 """
 
 from django.conf import settings
@@ -12,7 +13,7 @@ from django.dispatch import receiver
 from program import signals as program_signals
 from program.models import Event, Session
 
-from .models import Registration
+from .models import Question, Registration
 from .notifications import queue_task
 
 
@@ -44,4 +45,10 @@ def feed_revoked(sender, instance, update_fields=None, **kwargs):
 
 @receiver(post_delete, sender=Registration, dispatch_uid="registration.feed_deleted")
 def feed_deleted(sender, instance, **kwargs):
+    program_signals.bump([instance.event_id])
+
+
+@receiver([post_save, post_delete], sender=Question, dispatch_uid="registration.question_changed")
+def question_changed(sender, instance, **kwargs):
+    """The registration form reads the questions from the cache, at the event's version."""
     program_signals.bump([instance.event_id])

@@ -40,26 +40,20 @@ def personal_feed(request, slug, token):
     feed a new address bumps that version (see registration.signals), so a revoked token stops at once.
     """
     base_url = request.build_absolute_uri("/")
-    token_name, calendar_name = f"feed:{token}", f"agenda.ics:{base_url}"  # names are hashed into keys
-    stored = caching.stored_for_slug(slug, [token_name, calendar_name])
-    if stored is not None:
-        return _calendar(stored[1], f"{slug}.ics")
-    known_event = caching.event_of_slug(slug)
-    made_at = caching.version(known_event) if known_event is not None else None  # read before the rows
+    event_id = caching.for_slug(slug, f"feed:{token}", lambda: _feed_event(slug, token))  # names are hashed
+    if event_id is None:
+        raise Http404("No such calendar feed.")
+    return _calendar(invites.personal_feed(event_id, base_url=base_url), f"{slug}.ics")
+
+
+def _feed_event(slug: str, token: str) -> tuple[int, int] | None:
     event_id = (
         Registration.objects.live()
         .filter(event__slug=slug, event__is_published=True, feed_token=token)
         .values_list("event_id", flat=True)
         .first()
     )
-    if event_id is None:
-        raise Http404("No such calendar feed.")
-    if event_id == known_event:
-        caching.store_for_slug(event_id, slug, token_name, made_at, True)
-    else:
-        caching.learn_slug(slug, event_id)
-    body = invites.personal_feed(event_id, base_url=base_url)
-    return _calendar(body, f"{slug}.ics")
+    return None if event_id is None else (event_id, event_id)
 
 
 @login_required

@@ -123,17 +123,18 @@ def test_visitors_without_a_cookie_get_the_stored_page_without_a_query(client, e
     assert "Cookie" in client.get(url("agenda", event))["Vary"]  # no shared cache hands it to a logged-in person
 
 
-def test_visitors_with_a_cookie_get_the_stored_content_in_one_query(client, event, django_assert_num_queries):
+def test_visitors_with_a_cookie_get_the_event_and_the_stored_content_without_a_query(
+    client, event, django_assert_num_queries
+):
     client.cookies["csrftoken"] = "a" * 32
     for name in ("agenda", "speakers"):
         page(client, name, event)
-        with django_assert_num_queries(1):  # the event, for the header; the content comes from the cache
+        page(client, name, event)  # the event is stored once this process knows which event the slug names
+        with django_assert_num_queries(0):
             page(client, name, event)
 
 
-def test_a_page_that_sets_a_cookie_is_not_stored_for_everyone(
-    client, event, monkeypatch, django_assert_max_num_queries
-):
+def test_a_page_that_sets_a_cookie_is_not_stored_for_everyone(client, event, monkeypatch):
     from django.middleware.csrf import get_token
 
     from program.views import AgendaView
@@ -149,9 +150,9 @@ def test_a_page_that_sets_a_cookie_is_not_stored_for_everyone(
     assert "csrftoken" in first.cookies
     client.cookies.clear()
 
-    with django_assert_max_num_queries(10) as queries:
-        client.get(url("agenda", event))
-    assert len(queries) >= 1  # rendered again, not served from the store
+    again = client.get(url("agenda", event))
+
+    assert "csrftoken" in again.cookies  # rendered again with its own token, not served from the store
 
 
 def test_an_unpublished_event_is_never_stored_for_visitors(client, event, django_capture_on_commit_callbacks):

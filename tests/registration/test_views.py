@@ -153,6 +153,24 @@ def test_extra_questions_are_shown_and_validated_like_built_in_ones(client, atte
     }
 
 
+def test_an_edited_question_shows_on_the_form_at_once(client, attendee, django_capture_on_commit_callbacks):
+    event = EventFactory()
+    question = Question.objects.create(event=event, label="Lab website", kind="text")
+    for _ in range(3):  # the event and its questions are in the cache now
+        assert "Lab website" in client.get(url("register", event)).content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        question.label = "Your lab's website"
+        question.save()
+    edited = client.get(url("register", event)).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        question.delete()
+    deleted = client.get(url("register", event)).content.decode()
+
+    assert "Your lab&#x27;s website" in edited
+    assert "website" not in deleted
+
+
 def test_in_person_only_question_is_not_required_of_virtual_attendees(client, attendee):
     event = EventFactory()
     Question.objects.create(event=event, label="Lab tour?", kind="yes_no", in_person_only=True, required=True)
