@@ -200,8 +200,11 @@ class SessionKind(models.TextChoices):
 
 class SessionQuerySet(models.QuerySet):
     def for_agenda(self):
-        """Sessions with everything the agenda shows, in a fixed number of queries."""
-        return self.select_related("event").prefetch_related(
+        """Sessions with everything the agenda shows, in a fixed number of queries.
+
+        Called as `event.sessions.for_agenda()`, each session gets that event object without a join.
+        """
+        return self.prefetch_related(
             models.Prefetch("people", queryset=SessionPerson.objects.select_related("person")),
             models.Prefetch(
                 "talks",
