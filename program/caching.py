@@ -121,20 +121,23 @@ def learn_slug(slug: str, event_id: int) -> None:
     _event_of_slug[slug] = event_id
 
 
-def stored_for_slug(slug: str, name: str):
-    """What is stored under this name for the event at this address, if it was stored at the event's current
-    version (one round trip for both); else None."""
+def stored_for_slug(slug: str, *names: str) -> list | None:
+    """What is stored under these names for the event at this address, read with the event's version in one
+    round trip, if every one was stored at the current version; else None."""
     event_id = _event_of_slug.get(slug)
     if event_id is None:
         return None
-    key = _key(event_id, name)
+    keys = [_key(event_id, name) for name in names]
     try:
-        found = cache.get_many([_version_key(event_id), key])
+        found = cache.get_many([_version_key(event_id), *keys])
     except Exception:
         logger.warning("The cache is unavailable", exc_info=True)
         return None
-    stored, current = found.get(key), found.get(_version_key(event_id))
-    return stored[1] if stored is not None and current is not None and stored[0] == current else None
+    current = found.get(_version_key(event_id))
+    stored = [found.get(key) for key in keys]
+    if current is None or any(entry is None or entry[0] != current for entry in stored):
+        return None
+    return [entry[1] for entry in stored]
 
 
 def store_for_slug(event_id: int, slug: str, name: str, made_at: int | None, value) -> None:
@@ -154,7 +157,7 @@ def for_slug(slug: str, name: str, load: Callable[[], tuple[int, T] | None]) -> 
     """
     found = stored_for_slug(slug, name)
     if found is not None:
-        return found
+        return found[0]
     known = _event_of_slug.get(slug)
     made_at = version(known) if known is not None else None
     loaded = load()
@@ -180,7 +183,8 @@ def event_at(slug: str) -> Event | None:
 
 def public_response(slug: str, name: str):
     """A response stored whole for everyone at this address, if its event's version still holds; else None."""
-    return stored_for_slug(slug, f"public:{name}")
+    found = stored_for_slug(slug, f"public:{name}")
+    return found[0] if found else None
 
 
 def store_public_response(event: Event, name: str, made_at: int | None, value) -> None:
@@ -220,4 +224,8 @@ def agenda_calendar(event_id: int, *, base_url: str) -> bytes:
         event = get_object_or_404(Event, pk=event_id)
         return calendars.agenda_calendar(event, event.sessions.for_agenda(), base_url=base_url)
 
-    return cached(event_id, f"agenda.ics:{base_url}", build)
+    return cached(event_id, agenda_calendar_name(base_url), build)
+
+
+def agenda_calendar_name(base_url: str) -> str:
+    return f"agenda.ics:{base_url}"

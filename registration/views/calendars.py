@@ -40,7 +40,11 @@ def personal_feed(request, slug, token):
     feed a new address bumps that version (see registration.signals), so a revoked token stops at once.
     """
     base_url = request.build_absolute_uri("/")
-    event_id = caching.for_slug(slug, f"feed:{token}", lambda: _feed_event(slug, token))  # names are hashed
+    token_name = f"feed:{token}"  # names are hashed into keys
+    stored = caching.stored_for_slug(slug, token_name, caching.agenda_calendar_name(base_url))
+    if stored is not None:  # the token and the calendar, with the version, in one round trip
+        return _calendar(stored[1], f"{slug}.ics")
+    event_id = caching.for_slug(slug, token_name, lambda: _feed_event(slug, token))
     if event_id is None:
         raise Http404("No such calendar feed.")
     return _calendar(invites.personal_feed(event_id, base_url=base_url), f"{slug}.ics")

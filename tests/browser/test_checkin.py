@@ -180,7 +180,7 @@ def test_camera_scans_a_badge_once_while_it_stays_in_view(browser_type, browser_
 
 
 def test_on_a_phone_the_event_tabs_are_one_row_with_the_current_one_in_view(page: Page, door):
-    base, event, ada, staff = door
+    base, event, _, staff = door
     log_in_to_admin(page, base, staff.username)
     page.set_viewport_size({"width": 375, "height": 800})
 
