@@ -14,7 +14,7 @@ from .models import COMMITTEE_ROLES, SPEAKER_ROLES, Event, EventRole, Person, Re
 def event_for_visitor(*, slug: str, user) -> Event | None:
     """The event with this slug if the visitor may see it: published, or any event for staff.
 
-    From the cache at the event's current version (see program.caching), with its registration questions.
+    The event's row comes from the cache at its current version (see program.caching).
     """
     event = caching.event_at(slug)
     if event is None or not (event.is_published or user.is_staff):
