@@ -117,10 +117,6 @@ def cached(event_id: int, name: str, build: Callable[[], T]) -> T:
 _event_of_slug: dict[str, int] = {}
 
 
-def learn_slug(slug: str, event_id: int) -> None:
-    _event_of_slug[slug] = event_id
-
-
 def stored_for_slug(slug: str, *names: str) -> list | None:
     """What is stored under these names for the event at this address, read with the event's version in one
     round trip, if every one was stored at the current version; else None."""
@@ -144,20 +140,24 @@ def store_for_slug(event_id: int, slug: str, name: str, made_at: int | None, val
     """Keep `value` for the event at this address, made from rows read after its version `made_at` was."""
     if made_at is None:
         return
-    learn_slug(slug, event_id)
+    _event_of_slug[slug] = event_id
     store(_key(event_id, name), (made_at, value))
 
 
 def for_slug(slug: str, name: str, load: Callable[[], tuple[int, T] | None]) -> T | None:
-    """What `load` finds about the event at this address, remembered at the event's version.
-
-    `load` reads the database and returns (the event's id, the value), or None when there is nothing to find,
-    which is never remembered. A value is stored only when this process already knew which event the slug
-    names, so that the version it is stored under was read before the rows were.
-    """
+    """What `load` finds about the event at this address, remembered at the event's version."""
     found = stored_for_slug(slug, name)
-    if found is not None:
-        return found[0]
+    return found[0] if found is not None else load_for_slug(slug, name, load)
+
+
+def load_for_slug(slug: str, name: str, load: Callable[[], tuple[int, T] | None]) -> T | None:
+    """What `load` finds about the event at this address, from the database, remembered at the event's version
+    for the next `for_slug` or `stored_for_slug`.
+
+    `load` returns (the event's id, the value), or None when there is nothing to find, which is never
+    remembered. A value is stored only when this process already knew which event the slug names, so that
+    the version it is stored under was read before the rows were.
+    """
     known = _event_of_slug.get(slug)
     made_at = version(known) if known is not None else None
     loaded = load()
@@ -167,7 +167,7 @@ def for_slug(slug: str, name: str, load: Callable[[], tuple[int, T] | None]) -> 
     if event_id == known:
         store_for_slug(event_id, slug, name, made_at, value)
     else:
-        learn_slug(slug, event_id)
+        _event_of_slug[slug] = event_id
     return value
 
 

@@ -44,7 +44,7 @@ def personal_feed(request, slug, token):
     stored = caching.stored_for_slug(slug, token_name, caching.agenda_calendar_name(base_url))
     if stored is not None:  # the token and the calendar, with the version, in one round trip
         return _calendar(stored[1], f"{slug}.ics")
-    event_id = caching.for_slug(slug, token_name, lambda: _feed_event(slug, token))
+    event_id = caching.load_for_slug(slug, token_name, lambda: _feed_event(slug, token))
     if event_id is None:
         raise Http404("No such calendar feed.")
     return _calendar(invites.personal_feed(event_id, base_url=base_url), f"{slug}.ics")
