@@ -1,4 +1,8 @@
-"""An aiosmtpd handler that keeps mail in a Maildir but answers DATA only after a delay, like a busy server.
+"""aiosmtpd handlers for the pipeline tests.
+
+SlowMailbox keeps mail in a Maildir and queues each message as soon as it has read it, but answers only
+after a delay, like a busy server: a client that dies while waiting for the answer has still sent it.
+Refusing answers every message with the reply it is given.
 
 Run: python -m aiosmtpd -n -l HOST:PORT -c tests.integration.slow_mailbox.SlowMailbox MAILDIR SECONDS
 """
@@ -14,11 +18,26 @@ class SlowMailbox(Mailbox):
         self.delay = float(delay)
 
     async def handle_DATA(self, server, session, envelope):
+        reply = await super().handle_DATA(server, session, envelope)
         await asyncio.sleep(self.delay)
-        return await super().handle_DATA(server, session, envelope)
+        return reply
 
     @classmethod
     def from_cli(cls, parser, *args):
         if len(args) not in (1, 2):
             parser.error("The SlowMailbox class takes a mail directory and an optional delay in seconds")
         return cls(*args)
+
+
+class Refusing:
+    def __init__(self, reply):
+        self.reply = reply
+
+    async def handle_DATA(self, server, session, envelope):
+        return self.reply
+
+    @classmethod
+    def from_cli(cls, parser, *args):
+        if len(args) != 2:
+            parser.error("Refusing takes a (unused) mail directory and the reply, e.g. '451 4.3.0 Try later'")
+        return cls(args[1])

@@ -6,10 +6,11 @@ import time
 import pytest
 from icalendar import Calendar
 
-from registration import services
+from registration import notifications, services
 from registration.models import Mode, Notification
 from registration.tasks.mail import deliver_notification
 from tests.factories import EventFactory, SessionFactory, UserFactory, answers
+from tests.integration.conftest import start_smtp_server, stop
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -108,7 +109,8 @@ def test_a_worker_killed_mid_run_loses_and_doubles_nothing(worker, smtp_server, 
         services.register(event=event, user=user, mode=Mode.IN_PERSON, answers=answers())
     smtp_server.wait_for_messages(3, timeout=60)
 
-    # Midway through the next message: the server has it but has not yet answered.
+    # Midway through the next message: the server has queued it but has not yet answered (SlowMailbox).
+    # A sender that marked its outbox only on the answer would send this one twice.
     time.sleep(smtp_delay / 2)
     worker.kill()
     worker.start()
@@ -118,3 +120,39 @@ def test_a_worker_killed_mid_run_loses_and_doubles_nothing(worker, smtp_server, 
     recipients = [message["To"] for message in smtp_server.messages()]
     assert sorted(recipients) == sorted(user.email for user in users)
     assert Notification.objects.filter(sent_at__isnull=True).count() == 0
+
+
+@pytest.fixture
+def refused_notice(tmp_path, settings, request):
+    """A reminder owed to a registrant, and deliver() in this process pointed at an SMTP server that answers
+    every message with `request.param` (the registration's own confirmation went to the in-memory outbox)."""
+    registration, _ = services.register(
+        event=EventFactory(), user=UserFactory(), mode=Mode.IN_PERSON, answers=answers()
+    )
+    process, server = start_smtp_server(tmp_path, ["tests.integration.slow_mailbox.Refusing", request.param])
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", server.port, False
+    yield Notification.objects.create(registration=registration, kind=Notification.Kind.REMINDER)
+    notifications.drop_mail_connection()
+    stop(process)
+
+
+@pytest.mark.parametrize("refused_notice", ["451 4.3.0 Try again later"], indirect=True)
+def test_a_message_refused_for_now_at_its_end_goes_back_to_unsent(refused_notice):
+    with pytest.raises(notifications.TransientDeliveryError, match="451"):
+        notifications.deliver(refused_notice.pk)
+
+    refused_notice.refresh_from_db()
+    assert refused_notice.sent_at is None
+    assert refused_notice.attempts == 1
+    assert "Try again later" in refused_notice.last_error
+
+
+@pytest.mark.parametrize("refused_notice", ["554 5.7.1 Message rejected as spam"], indirect=True)
+def test_a_message_refused_for_good_at_its_end_is_closed_with_the_reason(refused_notice):
+    assert notifications.deliver(refused_notice.pk) == "closed"
+
+    refused_notice.refresh_from_db()
+    assert refused_notice.sent_at is not None
+    assert refused_notice.last_error.startswith("Refused by the mail server: SMTPDataError: (554")
+    assert notifications.deliver(refused_notice.pk) == "already sent"
