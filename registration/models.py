@@ -53,6 +53,10 @@ class RegistrationQuerySet(models.QuerySet):
     def live(self):
         return self.exclude(status=Status.CANCELLED)
 
+    def live_for(self, *, event, user):
+        """The person's live registration for the event, of which the database allows one."""
+        return self.live().filter(event=event, user=user)
+
     def confirmed(self):
         return self.filter(status=Status.CONFIRMED)
 

@@ -107,7 +107,6 @@ def deliver(notification_id: int) -> str:
             outcome = "sent"
         except (smtplib.SMTPException, OSError) as error:
             outcome = _failed(notification, error)  # saved as this block commits, so the attempt counts
-            started = None
         except BaseException:
             drop_mail_connection()  # it may be half-way through a message
             raise
@@ -128,7 +127,7 @@ def _failed(notification: Notification, error: Exception) -> str | TransientDeli
     this is saved."""
     drop_mail_connection()
     reason = f"{type(error).__name__}: {error}"
-    if isinstance(error, smtplib.SMTPRecipientsRefused) or not _is_transient(error):
+    if not _is_transient(error):
         return _close(notification, f"Refused by the mail server: {reason}")
     notification.sent_at = None
     notification.last_error = reason[:500]
@@ -172,7 +171,10 @@ def drop_mail_connection() -> None:
 
 
 def _is_transient(error: Exception) -> bool:
-    """4xx replies, dropped connections and timeouts may succeed later; 5xx replies will not."""
+    """4xx replies, dropped connections and timeouts may succeed later; 5xx replies and refused recipients will
+    not. (Every SMTPException is an OSError, so the refusals are sorted out first.)"""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return False
     if isinstance(error, smtplib.SMTPResponseException):
         return 400 <= error.smtp_code < 500
     return isinstance(error, smtplib.SMTPServerDisconnected | OSError)

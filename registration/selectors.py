@@ -19,11 +19,11 @@ def questions(event: Event) -> list[Question]:
 
 
 def is_registered(*, event: Event, user) -> bool:
-    return Registration.objects.live().filter(event=event, user=user).exists()
+    return Registration.objects.live_for(event=event, user=user).exists()
 
 
 def live_registration(*, event: Event, user) -> Registration | None:
-    return _known(Registration.objects.live().filter(event=event, user=user).first(), event, user)
+    return _known(Registration.objects.live_for(event=event, user=user).first(), event, user)
 
 
 def latest_registration(*, event: Event, user) -> Registration | None:

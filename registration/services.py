@@ -177,7 +177,7 @@ def register(
     try:
         return _register(event=event, user=user, mode=mode, answers=answers, virtual_meanwhile=virtual_meanwhile), True
     except IntegrityError:
-        existing = Registration.objects.live().filter(event=event, user=user).first()
+        existing = Registration.objects.live_for(event=event, user=user).first()
         if existing is None:
             raise
         return existing, False
