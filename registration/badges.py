@@ -5,6 +5,7 @@ the builders then cost a fixed number of queries whatever the count.
 """
 
 import io
+import re
 import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
@@ -119,16 +120,31 @@ def _em_width(text: str) -> float:
     return width
 
 
+# A word and the hyphen or space after it: lines break there, as CSS breaks them without hyphenation.
+_WORD = re.compile(r"[^\s\-‐]*[\-‐]?\s*")
+
+
+def _lines_needed(text: str, line: float) -> int:
+    """How many lines of `line` ems the text takes, wrapped greedily at spaces and after hyphens. A word longer
+    than a line is broken anywhere, as `overflow-wrap: anywhere` does (CJK text, too, breaks between any two
+    characters)."""
+    lines, used = 1, 0.0
+    for word in filter(None, _WORD.findall(text)):
+        need = _em_width(word.rstrip())
+        if used and used + need > line:
+            lines, used = lines + 1, 0.0
+        while used + need > line:
+            lines, need = lines + 1, need - (line - used)
+            used = 0.0
+        used += _em_width(word)
+    return lines
+
+
 def _fit(text: str, *, sizes: Sequence[tuple[float, int]], width: float, height: float, leading: float) -> float:
     """The first (size in pt, most lines) candidate at which the text fits a width × height box; else the last."""
-    need = _em_width(text)
     for size, max_lines in sizes:
         lines = min(max_lines, int(height // (size * leading)))
-        if lines < 1:
-            continue
-        # Wrapping wastes the end of every line but the last; hyphenation wins some of it back.
-        capacity = width / size * (0.95 if lines == 1 else lines * 0.82)
-        if need <= capacity:
+        if lines >= 1 and _lines_needed(text, 0.88 * width / size) <= lines:
             return size
     return sizes[-1][0]
 
