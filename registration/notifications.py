@@ -19,7 +19,7 @@ from django.core.mail import get_connection
 from django.db import transaction
 from django.utils import timezone
 
-from . import handover, invites
+from . import invites
 from .models import Notification, Registration
 
 logger = logging.getLogger(__name__)
@@ -71,11 +71,10 @@ def deliver(notification_id: int) -> str:
     Raises TransientDeliveryError when the mail server may take it later (the
     attempt is recorded); a permanent refusal closes the row with its reason.
 
-    Everything slow (rendering the email, connecting to the server) happens before the row is marked. Over
-    SMTP the row is locked, the message is sent up to its last line, and the row is committed as sent; only
-    then does the final "." go, which is when the server takes the message (registration.handover). A worker
-    killed at any moment after the commit leaves the message sent once, never twice; a refusal or a dropped
-    connection seen afterwards puts the row back. Other backends send inside the transaction that marks it.
+    The row is locked and marked sent in one transaction that commits the moment the mail server
+    has accepted the message: if the worker dies before the server accepts, the mark is rolled back
+    with the transaction and the sweep sends it again; after, only the COMMIT is left to do. Everything
+    slow (rendering the email, connecting to the server) happens before the row is marked.
     """
     from .emails import build_email
 
@@ -97,44 +96,23 @@ def deliver(notification_id: int) -> str:
             return _close(notification, "Superseded by a newer notice, which carries the current state.")
         message = build_email(notification)
         notification.attempts += 1
-        started = None
         try:
             connection = mail_connection()
-            started = handover.begin(connection, message)
-            _mark_sent(notification)  # committed with this block, before the server has the whole message
-            if started is None:
-                connection.send_messages([message])
-            outcome = "sent"
+            _mark_sent(notification)  # committed only once the server has taken the message
+            connection.send_messages([message])
         except (smtplib.SMTPException, OSError) as error:
-            outcome = _failed(notification, error)  # saved as this block commits, so the attempt counts
-        except BaseException:
-            drop_mail_connection()  # it may be half-way through a message
-            raise
-    if started is not None:  # the row is committed as sent; the "." hands the message over
-        try:
-            started.finish()
-        except (smtplib.SMTPException, OSError) as error:
-            with transaction.atomic():
-                outcome = _failed(notification, error)
-    if isinstance(outcome, TransientDeliveryError):
-        raise outcome
-    return outcome
-
-
-def _failed(notification: Notification, error: Exception) -> str | TransientDeliveryError:
-    """Record a failed attempt: a refusal closes the notice with its reason ("closed"); anything that may
-    pass later leaves it unsent, and the TransientDeliveryError returned is for the caller to raise once
-    this is saved."""
-    drop_mail_connection()
-    reason = f"{type(error).__name__}: {error}"
-    if not _is_transient(error):
-        return _close(notification, f"Refused by the mail server: {reason}")
-    notification.sent_at = None
-    notification.last_error = reason[:500]
-    notification.save(update_fields=["sent_at", "attempts", "last_error"])
-    failure = TransientDeliveryError(notification.last_error)
-    failure.__cause__ = error
-    return failure
+            drop_mail_connection()
+            reason = f"{type(error).__name__}: {error}"
+            if not _is_transient(error):
+                return _close(notification, f"Refused by the mail server: {reason}")
+            # Saved when this block commits, so the attempt counts; the retry is raised after.
+            notification.sent_at = None
+            notification.last_error = reason[:500]
+            notification.save(update_fields=["sent_at", "attempts", "last_error"])
+            failure = error
+        else:
+            return "sent"
+    raise TransientDeliveryError(notification.last_error) from failure
 
 
 # One connection to the mail server per worker thread, kept open between notices (a sweep or a burst sends

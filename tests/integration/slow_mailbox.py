@@ -1,8 +1,8 @@
 """aiosmtpd handlers for the pipeline tests.
 
-SlowMailbox keeps mail in a Maildir and queues each message as soon as it has read it, but answers only
-after a delay, like a busy server: a client that dies while waiting for the answer has still sent it.
-Refusing answers every message with the reply it is given.
+SlowMailbox keeps mail in a Maildir but takes each message only after a delay, like a busy server, and
+answers as it takes it: a client that dies meanwhile has not sent it (RFC 5321: the server is responsible
+for a message once it has answered 250). Refusing answers every message with the reply it is given.
 
 Run: python -m aiosmtpd -n -l HOST:PORT -c tests.integration.slow_mailbox.SlowMailbox MAILDIR SECONDS
 """
@@ -18,9 +18,8 @@ class SlowMailbox(Mailbox):
         self.delay = float(delay)
 
     async def handle_DATA(self, server, session, envelope):
-        reply = await super().handle_DATA(server, session, envelope)
         await asyncio.sleep(self.delay)
-        return reply
+        return await super().handle_DATA(server, session, envelope)
 
     @classmethod
     def from_cli(cls, parser, *args):
