@@ -87,7 +87,7 @@ def _vtimezone(tzid: str, first_date: date, last_date: date) -> Timezone:
 
 
 def session_vevent(session: Session, *, base_url: str) -> VEvent:
-    """The VEVENT of one session: public facts only, never a stream or join link."""
+    """The VEVENT of one session from `for_agenda()`: public facts only, never a stream or join link."""
     event = session.event
     url = urljoin(base_url, session.get_absolute_url())
     # Venue edits change LOCATION, so they count as a change to the session too.
@@ -128,12 +128,12 @@ def uid_domain() -> str:
 def _description(session: Session, url: str) -> str:
     """The session as the agenda page tells it, in plain text."""
     lines = [session.get_kind_display()]
-    lines += [f"{link.get_part_display()}: {_name(link.person)}" for link in session.people.all()]
-    talks = session.talks.all()
+    lines += [f"{link.get_part_display()}: {_name(link.person)}" for link in session.listed_people]
+    talks = session.listed_talks
     if talks:
         lines += ["", "Talks:"]
         for talk in talks:
-            speakers = "; ".join(_name(link.person) for link in talk.speaker_links.all())
+            speakers = "; ".join(_name(link.person) for link in talk.listed_speakers)
             lines.append(f"- {talk.title} — {speakers}" if speakers else f"- {talk.title}")
     if session.description:
         lines += ["", session.description.strip()]

@@ -66,12 +66,12 @@ def speakers(event: Event) -> list[SpeakerEntry]:
     parts: dict[int, set[str]] = defaultdict(set)
     people: dict[int, Person] = {}
     for session in sessions:
-        for link in session.people.all():
+        for link in session.listed_people:
             people[link.person_id] = link.person
             parts[link.person_id].add(link.get_part_display())
             appearances[link.person_id].append(session)
-        for talk in session.talks.all():
-            for link in talk.speaker_links.all():
+        for talk in session.listed_talks:
+            for link in talk.listed_speakers:
                 people[link.person_id] = link.person
                 parts[link.person_id].add("Speaker")
                 if session not in appearances[link.person_id]:
