@@ -4,6 +4,7 @@ from datetime import date
 
 from django import template
 from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext
 
 register = template.Library()
 
@@ -32,8 +33,21 @@ def event_time(value, event, format_string: str) -> str:
 
 @register.simple_tag
 def time_span(start, end, event) -> str:
-    """'9:00 – 10:30 AM EST' in the event's timezone, with the zone said."""
+    """'9:00 – 10:30 AM EST' in the event's timezone, with the zone said.
+
+    Written out as the date filter's 'g:i A T' would print them, without its formatter: the agenda prints one
+    for every session, and the formatter, built for any format, took a sixth of the page's rendering time.
+    """
     start, end = start.astimezone(event.tzinfo), end.astimezone(event.tzinfo)
-    if date_format(start, "A") == date_format(end, "A"):
-        return f"{date_format(start, 'g:i')} – {date_format(end, 'g:i A T')}"
-    return f"{date_format(start, 'g:i A')} – {date_format(end, 'g:i A T')}"
+    end_text = f"{_clock(end)} {_meridiem(end)} {end.tzname()}"
+    if _meridiem(start) == _meridiem(end):
+        return f"{_clock(start)} – {end_text}"
+    return f"{_clock(start)} {_meridiem(start)} – {end_text}"
+
+
+def _clock(moment) -> str:
+    return f"{moment.hour % 12 or 12}:{moment.minute:02d}"
+
+
+def _meridiem(moment) -> str:
+    return gettext("PM") if moment.hour > 11 else gettext("AM")
