@@ -82,8 +82,14 @@ def event_timezone(event: Event, *, covering: Iterable[datetime] = ()) -> Timezo
 @functools.lru_cache(maxsize=256)
 def _vtimezone(tzid: str, first_date: date, last_date: date) -> Timezone:
     """Built once per zone and span for the life of the process (the zone's rules ship with the code); shared
-    by every calendar that includes it, none of which changes it."""
-    return _one_onset_per_observance(Timezone.from_tzid(tzid, first_date=first_date, last_date=last_date))
+    by every calendar that includes it, none of which changes it.
+
+    Without the COMMENT icalendar adds ("This timezone only works from ... to ..."): a note for programmers
+    that calendar apps would show people, and true of every VTIMEZONE anyway (RFC 5545 3.6.5).
+    """
+    timezone = Timezone.from_tzid(tzid, first_date=first_date, last_date=last_date)
+    timezone.pop("COMMENT", None)
+    return _one_onset_per_observance(timezone)
 
 
 def session_vevent(session: Session, *, base_url: str) -> VEvent:
