@@ -204,14 +204,15 @@ class SessionQuerySet(models.QuerySet):
 
         Each session gets its people as `listed_people` and its talks as `listed_talks`, each talk its
         speakers as `listed_speakers`: plain lists in their order. Lists, not the related managers' `.all()`,
-        because a prefetch into a manager builds a queryset for every row, which took a third of the
-        agenda's rendering time (bench/history.md).
+        because a prefetch into a manager builds a queryset for every row, over a third of the time it took
+        to read the agenda (bench/history.md).
 
         Called as `event.sessions.for_agenda()`, each session gets that event object without a join.
         """
+        people = SessionPerson.objects.select_related("person")
         speakers = TalkSpeaker.objects.select_related("person")
         return self.prefetch_related(
-            models.Prefetch("people", queryset=SessionPerson.objects.select_related("person"), to_attr="listed_people"),
+            models.Prefetch("people", queryset=people, to_attr="listed_people"),
             models.Prefetch(
                 "talks",
                 queryset=Talk.objects.prefetch_related(
