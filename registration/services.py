@@ -1,8 +1,9 @@
 """Every write to registrations: seats, the waitlist, answers, and what each change owes the attendee.
 
 Each service that can change who holds a seat runs in one transaction that
-first locks the event row (``select_for_update``), so concurrent requests are
-serialised per event and can never overbook. Whatever a change owes the
+locks the event row (``select_for_update``) before it decides, so concurrent
+requests are serialised per event and can never overbook; a registration in a
+mode without a limit has no seat to decide and takes no lock. Whatever a change owes the
 attendee (an email, an invite) is recorded as a ``Notification`` row in the
 same transaction; delivery happens after commit (see ``notifications.py``).
 """
@@ -47,7 +48,13 @@ class Answers:
 
 
 def _locked(event: Event) -> Event:
-    return Event.objects.select_for_update().get(pk=event.pk)
+    """The event's row, locked until the transaction ends, against every other change of who holds a seat.
+
+    FOR NO KEY UPDATE, not FOR UPDATE: a new registration's foreign key checks the event with FOR KEY SHARE
+    as it commits, which FOR UPDATE would make wait for whoever holds the lock, so that every registration
+    queued behind the seat decisions of the others even where it has none to make.
+    """
+    return Event.objects.select_for_update(no_key=True).get(pk=event.pk)
 
 
 def registration_closed_reason(event: Event, now: datetime | None = None) -> str:
@@ -83,12 +90,17 @@ def seats_taken(event: Event, mode: str, *, exclude: Registration | None = None)
     return taken
 
 
+def capacity(event: Event, mode: str) -> int | None:
+    """The seats in a mode, or None where there is no limit."""
+    return event.in_person_capacity if mode == Mode.IN_PERSON else event.virtual_capacity
+
+
 def seats_free(event: Event, mode: str, *, exclude: Registration | None = None) -> int | None:
     """Free seats in a mode, or None where there is no limit."""
-    capacity = event.in_person_capacity if mode == Mode.IN_PERSON else event.virtual_capacity
-    if capacity is None:
+    seats = capacity(event, mode)
+    if seats is None:
         return None
-    return max(capacity - seats_taken(event, mode, exclude=exclude), 0)
+    return max(seats - seats_taken(event, mode, exclude=exclude), 0)
 
 
 def _has_seat(event: Event, mode: str, registration: Registration) -> bool:
@@ -202,7 +214,8 @@ def _register(*, event: Event, user: AbstractBaseUser, mode: str, answers: Answe
     During a registration rush every registrant waits for the event lock in turn, so the lock is taken as
     late as it can be. The registration is written first with the seat it would get from what is visible
     now; under the lock the seats are counted again, and only if a seat was taken or freed meanwhile is
-    the row corrected (an update that the audit log records) before the commit.
+    the row corrected (an update that the audit log records) before the commit. A mode without a limit
+    seats everyone, so there it commits without the lock (docs/design.md, "Registration rush").
     """
     _refuse_unless_open(event, mode)
     now = timezone.now()
@@ -215,6 +228,8 @@ def _register(*, event: Event, user: AbstractBaseUser, mode: str, answers: Answe
     registration.invite_fingerprint = invites.fingerprint(registration, span)  # in the INSERT: owe() updates nothing
     registration.save()  # a second live registration for the person fails here, before any lock
     notice = owe(registration, _notice_for(registration), span=span)
+    if capacity(event, mode) is None:
+        return registration  # a mode without a limit has no seat to decide, so no lock to wait for
 
     event = registration.event = _locked(event)
     _refuse_unless_open(event, mode)
