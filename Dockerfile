@@ -30,5 +30,5 @@ RUN DJANGO_SECRET_KEY=collectstatic-only DJANGO_ALLOWED_HOSTS=localhost \
 USER app
 EXPOSE 8000
 CMD ["gunicorn", "eventsite.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2", \
-     "--worker-class", "gthread", "--threads", "4", "--no-control-socket", \
+     "--worker-class", "gthread", "--threads", "8", "--no-control-socket", \
      "--access-logfile", "-", "--forwarded-allow-ips", "*"]

@@ -107,7 +107,7 @@ def smtp_server(port: int, maildir: Path) -> Process:
 
 
 def gunicorn(name: str, port: int, env: dict[str, str]) -> Process:
-    """The production command from the README: 2 workers of 4 threads, whitenoise for static files."""
+    """The production command from the README: 2 workers of 8 threads, whitenoise for static files."""
     command = [
         str(VENV_BIN / "gunicorn"),
         "eventsite.wsgi:application",
@@ -118,7 +118,7 @@ def gunicorn(name: str, port: int, env: dict[str, str]) -> Process:
         "--worker-class",
         "gthread",
         "--threads",
-        "4",
+        "8",
         "--no-control-socket",
         "--log-level",
         "warning",
