@@ -38,11 +38,13 @@ def time_span(start, end, event) -> str:
     Written out as the date filter's 'g:i A T' would print them, without its formatter: the agenda prints one
     for every session, and the formatter, built for any format, took a sixth of the page's rendering time.
     """
-    start, end = start.astimezone(event.tzinfo), end.astimezone(event.tzinfo)
-    end_text = f"{_clock(end)} {_meridiem(end)} {end.tzname()}"
-    if _meridiem(start) == _meridiem(end):
+    tz = event.tzinfo
+    start, end = start.astimezone(tz), end.astimezone(tz)
+    start_half, end_half = _meridiem(start), _meridiem(end)
+    end_text = f"{_clock(end)} {end_half} {end.tzname()}"
+    if start_half == end_half:
         return f"{_clock(start)} – {end_text}"
-    return f"{_clock(start)} {_meridiem(start)} – {end_text}"
+    return f"{_clock(start)} {start_half} – {end_text}"
 
 
 def _clock(moment) -> str:
