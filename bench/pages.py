@@ -25,13 +25,18 @@ class Target:
 
 
 def targets(bench) -> list[Target]:
+    from registration import tokens
+
     slug = bench.agenda.slug
     return [
         Target("agenda", f"/events/{slug}/agenda/", "agenda.html"),
         Target("speakers", f"/events/{slug}/speakers/", "speakers.html"),
         Target("agenda.ics", f"/events/{slug}/agenda.ics", "agenda.ics"),
         Target("personal feed", f"/events/{slug}/feed/{bench.attendee_registration.feed_token}.ics", "feed.ics"),
-        Target("invite", f"/events/{slug}/my/invite.ics", "invite.ics", {"Cookie": bench.attendee.cookie}),
+        # The invite at its private address, as the attendee's page links to it, from their signed-in browser.
+        Target(
+            "invite", tokens.invite_path(bench.attendee_registration), "invite.ics", {"Cookie": bench.attendee.cookie}
+        ),
     ]
 
 
@@ -211,6 +216,15 @@ def check_organizer_edits(section: Section, bench) -> None:
     talk.delete()
     agenda = load.request(bench.web_port, "GET", f"/events/{slug}/agenda/").body.decode()
     section.check("a deleted talk leaves the agenda at once", agenda.count(_html(title)) == count_before - 1)
+
+    from registration import tokens
+
+    registration = bench.attendee_registration
+    registration.badge_name = "Renamed Attendee"
+    registration.save()
+    path = tokens.invite_path(registration)
+    invite = _unfold(load.request(bench.web_port, "GET", path, headers={"Cookie": bench.attendee.cookie}).body)
+    section.check("an edited registration shows at once in its invite", b"Renamed Attendee" in invite)
 
     section.notes.append(
         "edits are made through the ORM in the bench process, as the admin makes them; the pages are read from "

@@ -13,7 +13,9 @@ Only what is the same for everyone who gets it is stored:
   which says who is logged in and carries their CSRF token, is rendered for each request);
 - whole pages for visitors who send no cookie: anonymous, without messages or a CSRF token, they
   all get the same bytes (stored only for published events, and only where no cookie was set);
-- the public agenda's .ics, which is the same for everyone.
+- the public agenda's .ics, which is the same for everyone;
+- what other apps keep beside these at the event's version, such as a registration's invite, which is
+  also stored at a version of its own, made stale by `bump_own` when the registration changes.
 
 A cache that cannot be reached costs time, never the page: it is then rendered for the request.
 """
@@ -21,7 +23,7 @@ A cache that cannot be reached costs time, never the page: it is then rendered f
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from django.core.cache import cache
@@ -52,36 +54,68 @@ def _short(name: str) -> str:
     return hashlib.sha256(name.encode()).hexdigest()[:32]
 
 
+def _own_version_key(name: str) -> str:
+    """The key of a version of its own, for what changes without the event: one registration, say."""
+    return f"program:version:{_short(name)}"
+
+
 def bump(event_id: int) -> None:
     """Make every stored rendering of the event stale. A cache that cannot be reached is logged, not raised:
     the edit that asks for this has been made."""
-    key = _version_key(event_id)
+    _bump(_version_key(event_id))
+
+
+def bump_own(name: str) -> None:
+    """Make stale what was stored with the version of its own called `name` (see `stored_for_slug`)."""
+    _bump(_own_version_key(name))
+
+
+def _bump(key: str) -> None:
     try:
         try:
             cache.incr(key)
         except ValueError:  # no version yet, or evicted: a new number is newer than any rendering stored
             cache.set(key, time.time_ns(), timeout=None)
     except Exception:
-        logger.error("Could not mark the cached pages of event %s stale", event_id, exc_info=True)
+        logger.error("Could not mark stale what is stored at %s", key, exc_info=True)
 
 
-def _current(version: int | None, event_id: int) -> int:
-    """The version read, or a new one if the event has none yet (its number: newer than any before)."""
+def _current(version: int | None, key: str) -> int:
+    """The version read, or a new one if there is none yet (its number: newer than any before)."""
     if version is not None:
         return version
     version = time.time_ns()
-    if cache.add(_version_key(event_id), version, timeout=None):
+    if cache.add(key, version, timeout=None):
         return version
-    return cache.get(_version_key(event_id), version)  # another request set it first
+    return cache.get(key, version)  # another request set it first
 
 
 def version(event_id: int) -> int | None:
     """The event's current version; None when the cache cannot be reached."""
+    return _versions(event_id)
+
+
+def _version_keys(event_id: int, own: Sequence[str]) -> list[str]:
+    return [_version_key(event_id), *map(_own_version_key, own)]
+
+
+def _versions(event_id: int, own: Sequence[str] = ()) -> int | tuple[int, ...] | None:
+    """The event's current version, or with versions of their own, all of them; None when the cache cannot be
+    reached."""
+    keys = _version_keys(event_id, own)
     try:
-        return _current(cache.get(_version_key(event_id)), event_id)
+        found = cache.get_many(keys)
+        return _made_at([_current(found.get(key), key) for key in keys])
     except Exception:
         logger.warning("The cache is unavailable", exc_info=True)
         return None
+
+
+def _made_at(versions: list[int | None]) -> int | tuple[int, ...] | None:
+    """What a stored value is marked with: the event's version alone, or with versions of their own."""
+    if None in versions:
+        return None
+    return versions[0] if len(versions) == 1 else tuple(versions)
 
 
 def store(key: str, value) -> None:
@@ -96,10 +130,10 @@ def cached(event_id: int, name: str, build: Callable[[], T]) -> T:
 
     `build` reads what it renders from the database when it is called, after the version was read.
     """
-    key = _key(event_id, name)
+    key, version_key = _key(event_id, name), _version_key(event_id)
     try:
-        found = cache.get_many([_version_key(event_id), key])
-        current = _current(found.get(_version_key(event_id)), event_id)
+        found = cache.get_many([version_key, key])
+        current = _current(found.get(version_key), version_key)
     except Exception:
         logger.warning("The cache is unavailable; rendering %s of event %s", name, event_id, exc_info=True)
         return build()
@@ -117,49 +151,56 @@ def cached(event_id: int, name: str, build: Callable[[], T]) -> T:
 _event_of_slug: dict[str, int] = {}
 
 
-def stored_for_slug(slug: str, *names: str) -> list | None:
+def stored_for_slug(slug: str, *names: str, own: Sequence[str] = ()) -> list | None:
     """What is stored under these names for the event at this address, read with the event's version in one
-    round trip, if every one was stored at the current version; else None."""
+    round trip, if every one was stored at the current version; else None.
+
+    `own` names versions of their own that the values were also stored at, read in the same round trip: what
+    depends on more than the event is made stale by `bump_own` as well as by the event's edits.
+    """
     event_id = _event_of_slug.get(slug)
     if event_id is None:
         return None
+    version_keys = _version_keys(event_id, own)
     keys = [_key(event_id, name) for name in names]
     try:
-        found = cache.get_many([_version_key(event_id), *keys])
+        found = cache.get_many([*version_keys, *keys])
     except Exception:
         logger.warning("The cache is unavailable", exc_info=True)
         return None
-    current = found.get(_version_key(event_id))
+    current = _made_at([found.get(key) for key in version_keys])
     stored = [found.get(key) for key in keys]
     if current is None or any(entry is None or entry[0] != current for entry in stored):
         return None
     return [entry[1] for entry in stored]
 
 
-def store_for_slug(event_id: int, slug: str, name: str, made_at: int | None, value) -> None:
-    """Keep `value` for the event at this address, made from rows read after its version `made_at` was."""
+def store_for_slug(event_id: int, slug: str, name: str, made_at, value) -> None:
+    """Keep `value` for the event at this address, made from rows read after its versions `made_at` were."""
     if made_at is None:
         return
     _event_of_slug[slug] = event_id
     store(_key(event_id, name), (made_at, value))
 
 
-def for_slug(slug: str, name: str, load: Callable[[], tuple[int, T] | None]) -> T | None:
-    """What `load` finds about the event at this address, remembered at the event's version."""
-    found = stored_for_slug(slug, name)
-    return found[0] if found is not None else load_for_slug(slug, name, load)
+def for_slug(slug: str, name: str, load: Callable[[], tuple[int, T] | None], *, own: Sequence[str] = ()) -> T | None:
+    """What `load` finds about the event at this address, remembered at the event's version (and `own`)."""
+    found = stored_for_slug(slug, name, own=own)
+    return found[0] if found is not None else load_for_slug(slug, name, load, own=own)
 
 
-def load_for_slug(slug: str, name: str, load: Callable[[], tuple[int, T] | None]) -> T | None:
+def load_for_slug(
+    slug: str, name: str, load: Callable[[], tuple[int, T] | None], *, own: Sequence[str] = ()
+) -> T | None:
     """What `load` finds about the event at this address, from the database, remembered at the event's version
-    for the next `for_slug` or `stored_for_slug`.
+    (and the versions of their own named in `own`) for the next `for_slug` or `stored_for_slug`.
 
     `load` returns (the event's id, the value), or None when there is nothing to find, which is never
     remembered. A value is stored only when this process already knew which event the slug names, so that
-    the version it is stored under was read before the rows were.
+    the versions it is stored under were read before the rows were.
     """
     known = _event_of_slug.get(slug)
-    made_at = version(known) if known is not None else None
+    made_at = _versions(known, own) if known is not None else None
     loaded = load()
     if loaded is None:
         return None

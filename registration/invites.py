@@ -50,6 +50,11 @@ def _event_span(event: Event) -> Span:
     )
 
 
+def version_name(registration_id: int) -> str:
+    """The name of the registration's own cache version, which its invite is stored at (see program.caching)."""
+    return f"registration:{registration_id}"
+
+
 def invite_uid(registration: Registration) -> str:
     return f"registration-{registration.pk}@{uid_domain()}"
 

@@ -387,7 +387,8 @@ def delete_account(*, user: AbstractBaseUser) -> int:
 
 
 def reset_feed_token(*, registration: Registration) -> Registration:
-    """Give the personal calendar feed a new secret address; the old one stops working at once."""
+    """Give the personal calendar feed, and with it the invite, a new secret address; the old ones stop working
+    at once."""
     registration.feed_token = new_feed_token()
     registration.save(update_fields=["feed_token", "updated_at"])
     return registration

@@ -1,12 +1,14 @@
-"""Signed tokens for the badge's QR code: the check-in desk trusts the signature, not the sender.
+"""Signed tokens: the badge's QR code, which the check-in desk trusts by its signature, not its sender,
+and the private address of a registration's invite.
 
-The token is short on purpose: a shorter URL makes a smaller QR code, which
-renders faster on every badge and scans more easily from a phone.
+The check-in token is short on purpose: a shorter URL makes a smaller QR code,
+which renders faster on every badge and scans more easily from a phone.
 """
 
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from .models import Registration
 
@@ -34,3 +36,21 @@ def checkin_url(registration: Registration) -> str:
     """What the badge's QR code holds: the check-in page with the token, so any phone camera opens it."""
     path = reverse("registration:checkin", kwargs={"slug": registration.event.slug})
     return f"{settings.SITE_URL}{path}?t={checkin_token(registration)}"
+
+
+def invite_signature(registration: Registration) -> str:
+    """What makes the invite's address private: it signs the registration with its feed token, so a new feed
+    address (see `services.reset_feed_token`) gives the invite a new one too, and the feed's address, which
+    carries no join link, does not lead to the invite's, which may."""
+    value = f"{registration.pk}:{registration.feed_token}"
+    return salted_hmac("registration.invite", value, algorithm="sha256").hexdigest()[:32]
+
+
+def invite_signature_matches(registration: Registration, signature: str) -> bool:
+    return constant_time_compare(signature, invite_signature(registration))
+
+
+def invite_path(registration: Registration) -> str:
+    """The invite's private address: it works without signing in, from the email or any device."""
+    kwargs = {"slug": registration.event.slug, "pk": registration.pk, "signature": invite_signature(registration)}
+    return reverse("registration:invite", kwargs=kwargs)

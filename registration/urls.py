@@ -10,11 +10,11 @@ urlpatterns = [
     path("events/<slug:slug>/my/mode/", attendee.change_mode, name="change-mode"),
     path("events/<slug:slug>/my/edit/", attendee.edit_answers, name="edit-answers"),
     path("events/<slug:slug>/my/cancel/", attendee.cancel, name="cancel"),
-    path("events/<slug:slug>/my/invite.ics", calendars.my_invite, name="my-invite"),
     path("events/<slug:slug>/my/feed/reset/", calendars.reset_feed, name="feed-reset"),
     path("events/<slug:slug>/my/badge.pdf", badges.badge_download, name="badge-download"),
     path("events/<slug:slug>/my/certificate.pdf", badges.certificate_download, name="certificate-download"),
     path("events/<slug:slug>/feed/<str:token>.ics", calendars.personal_feed, name="personal-feed"),
+    path("events/<slug:slug>/invite/<int:pk>-<slug:signature>.ics", calendars.invite, name="invite"),
     path("account/data.json", attendee.my_data, name="my-data"),
     path("account/delete/", attendee.delete_account, name="delete-account"),
     # Organizers.

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from registration import tokens
 from registration.models import BadgeSheet
 from tests.factories import EventFactory, RegistrationFactory, StaffFactory, verified_user
 
@@ -40,7 +41,6 @@ def personal_urls(registration):
         ("get", reverse("registration:cancel", kwargs=slug)),
         ("post", reverse("registration:cancel", kwargs=slug)),
         ("post", reverse("registration:change-mode", kwargs=slug)),
-        ("get", reverse("registration:my-invite", kwargs=slug)),
         ("get", reverse("registration:badge-download", kwargs=slug)),
         ("get", reverse("registration:certificate-download", kwargs=slug)),
         ("post", reverse("registration:feed-reset", kwargs=slug)),
@@ -112,6 +112,25 @@ def test_personal_feed_needs_the_exact_token(client, victim):
     assert client.get(f"/events/{slug}/feed/{victim.feed_token}.ics").status_code == 200
     for token in (victim.feed_token[:-1], victim.feed_token.upper(), "x" * 43, ""):
         assert client.get(f"/events/{slug}/feed/{token}.ics").status_code == 404
+
+
+def test_the_invite_needs_its_exact_signature(client, victim):
+    slug, pk = victim.event.slug, victim.pk
+    other = RegistrationFactory(event=victim.event)
+    good = tokens.invite_signature(victim)
+    wrong = [
+        good[:-1],
+        good.upper(),
+        "0" * 32,
+        tokens.invite_signature(other),  # someone's own signature with the victim's number
+        victim.feed_token,
+    ]
+
+    assert client.get(f"/events/{slug}/invite/{pk}-{good}.ics").status_code == 200
+    for signature in wrong:
+        assert_refused(client.get(f"/events/{slug}/invite/{pk}-{signature}.ics"), allowed=(404,))
+    elsewhere = EventFactory()
+    assert_refused(client.get(f"/events/{elsewhere.slug}/invite/{pk}-{good}.ics"), allowed=(404,))
 
 
 def test_staff_can_reach_the_staff_urls(client, victim):

@@ -12,7 +12,7 @@ from django.core import mail
 from django.urls import reverse
 from icalendar import Calendar
 
-from registration import badges, services
+from registration import badges, services, tokens
 from registration.models import Mode
 from tests.factories import (
     EventFactory,
@@ -108,9 +108,9 @@ def test_emails_keep_text_plain_and_html_escaped(hostile, django_capture_on_comm
 
 
 def test_calendars_escape_and_fold_every_line(client, hostile):
-    event, _session, _registration = hostile
+    event, _session, registration = hostile
     agenda = client.get(reverse("program:agenda-calendar", kwargs={"slug": event.slug})).content
-    invite = client.get(reverse("registration:my-invite", kwargs={"slug": event.slug})).content
+    invite = client.get(tokens.invite_path(registration)).content
 
     for body in (agenda, invite):
         assert all(len(line) <= 75 for line in body.split(b"\r\n"))

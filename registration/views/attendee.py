@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from program.models import Event
 from program.selectors import event_for_visitor
 
-from .. import invites, selectors, services
+from .. import invites, selectors, services, tokens
 from ..forms import EditAnswersForm, ModeForm, RegistrationForm
 from ..models import Mode, Registration
 from ..ratelimit import limit_posts
@@ -106,6 +106,7 @@ def my_registration(request, slug):
     feed_path = reverse("registration:personal-feed", kwargs={"slug": event.slug, "token": registration.feed_token})
     context["feed_url"] = request.build_absolute_uri(feed_path)
     context["feed_webcal"] = "webcal://" + context["feed_url"].split("://", 1)[1]
+    context["invite_url"] = request.build_absolute_uri(tokens.invite_path(registration))
     return render(request, "registration/my_registration.html", context)
 
 

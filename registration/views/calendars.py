@@ -1,4 +1,4 @@
-"""The attendee's calendar files: the invite as emailed, and the personal feed at a secret address."""
+"""The attendee's calendar files, each at a secret address: the invite as emailed, and the personal feed."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from program import caching
 
-from .. import invites, services
+from .. import invites, services, tokens
 from ..models import Registration
 from ..ratelimit import limit_posts
 from .attendee import event_or_404, my_registration_or_404
@@ -24,12 +24,33 @@ def _calendar(body: bytes, filename: str, *, method: str = "") -> HttpResponse:
     return response
 
 
-@login_required
-def my_invite(request, slug):
-    """The same invite the emails carry: METHOD:REQUEST while live, METHOD:CANCEL once cancelled."""
-    registration = my_registration_or_404(request, event_or_404(request, slug))
+def invite(request, slug, pk, signature):
+    """The same invite the emails carry, at its private address: METHOD:REQUEST while live, METHOD:CANCEL once
+    cancelled. A wrong signature, an unpublished event or a deleted account is 404.
+
+    Like the feed, it needs no sign-in, so it opens from the email or in a calendar app on any device. It is
+    remembered at the event's version and at the registration's own (see registration.signals), so an edit
+    of either is in the next download.
+    """
+    found = caching.for_slug(
+        slug, f"invite:{pk}-{signature}", lambda: _invite(slug, pk, signature), own=[invites.version_name(pk)]
+    )
+    if found is None:
+        raise Http404("No such invite.")
+    body, method = found
+    return _calendar(body, f"{slug}-invite.ics", method=method)
+
+
+def _invite(slug: str, pk: int, signature: str) -> tuple[int, tuple[bytes, str]] | None:
+    registration = (
+        Registration.objects.select_related("event", "user")
+        .filter(pk=pk, event__slug=slug, event__is_published=True, user__isnull=False)
+        .first()
+    )
+    if registration is None or not tokens.invite_signature_matches(registration, signature):
+        return None
     body = invites.invite_calendar(registration, site_url=settings.SITE_URL)
-    return _calendar(body, f"{slug}-invite.ics", method="REQUEST" if registration.is_live else "CANCEL")
+    return registration.event_id, (body, "REQUEST" if registration.is_live else "CANCEL")
 
 
 def personal_feed(request, slug, token):
@@ -67,5 +88,5 @@ def reset_feed(request, slug):
     event = event_or_404(request, slug)
     registration = my_registration_or_404(request, event)
     services.reset_feed_token(registration=registration)
-    messages.success(request, "Your calendar feed has a new address; the old one no longer works.")
+    messages.success(request, "Your calendar feed and invite have new addresses; the old ones no longer work.")
     return redirect("registration:my-registration", slug=event.slug)

@@ -1,6 +1,7 @@
 """A newcomer signs up, verifies their email, registers in person, switches to virtual, and cancels."""
 
 import re
+from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -41,6 +42,10 @@ def test_sign_up_verify_register_change_mode_and_cancel(page: Page, live_server,
 
     expect(page.get_by_role("heading", level=1)).to_have_text("My registration")
     expect(page.get_by_role("heading", name="Confirmed, in person")).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download invite (.ics)").click()
+    invite = Path(download.value.path()).read_bytes()
+    assert b"METHOD:REQUEST" in invite and b"Grace Hopper" in invite
 
     page.get_by_role("button", name="Switch to virtual").click()
     expect(page.get_by_role("heading", name="Confirmed, virtual")).to_be_visible()

@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 from icalendar import Calendar
 
-from registration import notifications, services
+from registration import notifications, services, tokens
 from registration.models import Mode, Notification
 from registration.tasks.mail import deliver_notification, queue_reminders, refresh_invites, sweep_notifications
 from tests.factories import EventFactory, SessionFactory, UserFactory, answers
@@ -246,15 +246,100 @@ def test_an_edit_that_changes_nothing_in_the_invite_sends_nothing(event, django_
     assert mail.outbox == []
 
 
-def test_the_invite_download_matches_the_emailed_invite(client, event):
+def test_the_invite_download_matches_the_emailed_invite_without_signing_in(client, event):
+    registration = register(event)
+
+    response = client.get(tokens.invite_path(registration))
+
+    assert response["Content-Type"] == "text/calendar; charset=utf-8; method=REQUEST"
+    assert response["Cache-Control"] == "private, no-store"
+    vevent = Calendar.from_ical(response.content).walk("VEVENT")[0]
+    assert (str(vevent["UID"]), vevent["SEQUENCE"]) == (f"registration-{registration.pk}@eventsite", 0)
+
+
+def test_the_attendee_page_links_to_the_invite_at_its_private_address(client, event):
     registration = register(event)
     client.force_login(registration.user)
 
-    response = client.get(f"/events/{event.slug}/my/invite.ics")
+    page = client.get(f"/events/{event.slug}/my/").content.decode()
 
-    assert response["Content-Type"] == "text/calendar; charset=utf-8; method=REQUEST"
-    vevent = Calendar.from_ical(response.content).walk("VEVENT")[0]
-    assert (str(vevent["UID"]), vevent["SEQUENCE"]) == (f"registration-{registration.pk}@eventsite", 0)
+    assert f'href="http://testserver{tokens.invite_path(registration)}" download' in page
+
+
+def download_invite(client, registration, times=3):
+    """Downloads it as often as it takes to be remembered in the cache; returns the last VEVENT."""
+    for _ in range(times):
+        response = client.get(tokens.invite_path(registration))
+        assert response.status_code == 200
+    return response, Calendar.from_ical(response.content).walk("VEVENT")[0]
+
+
+def test_a_downloaded_invite_is_answered_from_the_cache_alone(client, event, django_assert_num_queries):
+    registration = register(event)
+    download_invite(client, registration)
+
+    with django_assert_num_queries(0):
+        _, vevent = download_invite(client, registration, times=1)
+
+    assert str(vevent["UID"]) == f"registration-{registration.pk}@eventsite"
+
+
+@pytest.mark.parametrize(
+    ("change", "expect"),
+    [
+        ("promoted", lambda vevent, _: str(vevent["STATUS"]) == "CONFIRMED"),
+        ("switched to virtual", lambda vevent, _: "zoom.example.org/j/42" in str(vevent["DESCRIPTION"])),
+        ("badge name edited", lambda vevent, _: vevent["ATTENDEE"].params["CN"] == "New Name"),
+        ("email changed", lambda vevent, _: str(vevent["ATTENDEE"]) == "mailto:new@example.org"),
+        ("session moved", lambda vevent, _: vevent["DTEND"].dt == dt.datetime(2030, 11, 13, 22, tzinfo=dt.UTC)),
+        ("cancelled", lambda vevent, response: "method=CANCEL" in response["Content-Type"]),
+    ],
+)
+def test_a_remembered_invite_follows_every_change_at_once(client, event, change, expect):
+    register(event)  # takes the one in-person seat
+    registration, _ = services.register(
+        event=event, user=UserFactory(), mode=Mode.IN_PERSON, answers=answers(), virtual_meanwhile=False
+    )
+    _, before = download_invite(client, registration)
+    assert str(before["STATUS"]) == "TENTATIVE"
+
+    if change == "promoted":
+        services.set_capacity(event=event, in_person_capacity=2, virtual_capacity=None)
+    elif change == "switched to virtual":
+        services.change_mode(registration=registration, mode=Mode.VIRTUAL)
+    elif change == "badge name edited":
+        services.update_answers(registration=registration, answers=answers(badge_name="New Name"))
+    elif change == "email changed":
+        registration.user.email = "new@example.org"
+        registration.user.save()
+    elif change == "session moved":
+        session = event.sessions.order_by("start").last()
+        session.end += dt.timedelta(hours=1)
+        session.save()
+    else:
+        services.cancel(registration=registration)
+    response, after = download_invite(client, registration, times=1)
+
+    assert expect(after, response), after.to_ical().decode()
+
+
+@pytest.mark.parametrize("revoke", ["reset", "delete account", "unpublish"])
+def test_a_remembered_invite_address_stops_working_at_once_when_revoked(client, event, revoke):
+    registration = register(event)
+    url = tokens.invite_path(registration)
+    download_invite(client, registration)
+
+    if revoke == "reset":
+        services.reset_feed_token(registration=registration)
+    elif revoke == "delete account":
+        services.delete_account(user=registration.user)
+    else:
+        event.is_published = False
+        event.save()
+
+    assert client.get(url).status_code == 404
+    if revoke == "reset":
+        assert client.get(tokens.invite_path(registration)).status_code == 200
 
 
 def test_personal_feed_works_by_token_and_reset_kills_the_old_address(client, event):
@@ -311,15 +396,15 @@ def test_a_remembered_feed_token_stops_working_at_once_when_revoked(client, even
     assert client.get(url).status_code == 404
 
 
-def test_feed_and_invite_never_carry_the_join_link_to_others(client, event):
+def test_the_feed_never_carries_the_join_link_nor_leads_to_the_invite_that_does(client, event):
     registration = register(event, Mode.VIRTUAL)
-    feed = client.get(f"/events/{event.slug}/feed/{registration.feed_token}.ics")
-    client.force_login(UserFactory())
 
-    other = client.get(f"/events/{event.slug}/my/invite.ics")
+    feed = client.get(f"/events/{event.slug}/feed/{registration.feed_token}.ics")
+    invite = client.get(tokens.invite_path(registration))
 
     assert b"zoom.example.org" not in feed.content
-    assert other.status_code == 404
+    assert b"zoom.example.org" in invite.content
+    assert registration.feed_token not in tokens.invite_path(registration)
 
 
 # Delivery against a mail server that fails, and the connection kept open between notices.
