@@ -180,13 +180,14 @@ def lower_group_priority(pid: int, nice: int) -> None:
     processes by session (autogroup, on by default), every server here has a group of its own
     (start_new_session), so a niced worker still took as much CPU as a gunicorn worker during the burst.
     The group's own nice is what weighs it against gunicorn, as a service manager's CPU weight does in
-    production (README, "Deploying").
+    production (README, "Deploying"). Without autogroup, the process's own nice value does that.
     """
     path = Path(f"/proc/{pid}/autogroup")
-    if not path.exists():  # no autogroup: plain nice already ranks the worker below gunicorn
-        return
     try:
-        path.write_text(str(nice))
+        if path.exists():
+            path.write_text(str(nice))
+        else:
+            os.setpriority(os.PRIO_PROCESS, pid, nice)
     except OSError as error:
         print(f"[bench] could not lower the CPU weight of pid {pid}: {error}", file=sys.stderr)
 

@@ -51,6 +51,6 @@ def invite_signature_matches(registration: Registration, signature: str) -> bool
 
 
 def invite_path(registration: Registration) -> str:
-    """The invite's private address: it works without signing in, from the email or any device."""
+    """The invite's private address: it works without signing in, on any device."""
     kwargs = {"slug": registration.event.slug, "pk": registration.pk, "signature": invite_signature(registration)}
     return reverse("registration:invite", kwargs=kwargs)

@@ -28,7 +28,7 @@ def invite(request, slug, pk, signature):
     """The same invite the emails carry, at its private address: METHOD:REQUEST while live, METHOD:CANCEL once
     cancelled. A wrong signature, an unpublished event or a deleted account is 404.
 
-    Like the feed, it needs no sign-in, so it opens from the email or in a calendar app on any device. It is
+    Like the feed, it needs no sign-in, so it opens on a phone or in a calendar app that imports a link. It is
     remembered at the event's version and at the registration's own (see registration.signals), so an edit
     of either is in the next download.
     """
