@@ -175,7 +175,7 @@ def stored_for_slug(slug: str, *names: str, own: Sequence[str] = ()) -> list | N
     return [entry[1] for entry in stored]
 
 
-def store_for_slug(event_id: int, slug: str, name: str, made_at, value) -> None:
+def store_for_slug(event_id: int, slug: str, name: str, made_at: int | tuple[int, ...] | None, value) -> None:
     """Keep `value` for the event at this address, made from rows read after its versions `made_at` were."""
     if made_at is None:
         return

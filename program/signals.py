@@ -18,8 +18,18 @@ from .models import Event, EventRole, Person, Recording, Session, SessionPerson,
 
 def bump(event_ids: Iterable[int | None]) -> None:
     for event_id in {event_id for event_id in event_ids if event_id is not None}:
-        caching.bump(event_id)
-        transaction.on_commit(lambda event_id=event_id: caching.bump(event_id))
+        _now_and_on_commit(caching.bump, event_id)
+
+
+def bump_own(names: Iterable[str]) -> None:
+    """The same for versions of their own (see `caching.bump_own`), such as a registration's."""
+    for name in set(names):
+        _now_and_on_commit(caching.bump_own, name)
+
+
+def _now_and_on_commit(bump_one, value) -> None:
+    bump_one(value)
+    transaction.on_commit(lambda: bump_one(value))
 
 
 def _events_of_sessions(session_ids: Iterable[int]) -> list[int]:

@@ -11,7 +11,6 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from program import caching
 from program import signals as program_signals
 from program.models import Event, Session
 
@@ -62,10 +61,7 @@ def attendee_changed(sender, instance, created, update_fields=None, **kwargs):
 
 
 def _bump_invites(registration_ids) -> None:
-    """At once, and again once the change commits, as program.signals.bump does for an event's pages."""
-    for name in [invites.version_name(pk) for pk in registration_ids]:
-        caching.bump_own(name)
-        transaction.on_commit(lambda name=name: caching.bump_own(name))
+    program_signals.bump_own(invites.version_name(pk) for pk in registration_ids)
 
 
 @receiver(post_delete, sender=Registration, dispatch_uid="registration.feed_deleted")
