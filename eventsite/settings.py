@@ -96,6 +96,14 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # The agenda and speakers pages' content only (program/jinja.py); the names end in .jinja.
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "NAME": "jinja2",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "program.jinja.environment"},
+    },
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}

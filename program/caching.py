@@ -28,9 +28,7 @@ from typing import TypeVar
 
 from django.core.cache import cache
 from django.shortcuts import get_object_or_404
-from django.template import Context
-from django.template.loader import get_template
-from django.template.loader_tags import BlockNode
+from django.template import engines
 from django.utils.safestring import SafeString, mark_safe
 
 from . import calendars
@@ -234,28 +232,18 @@ def store_public_response(event: Event, name: str, made_at: int | None, value) -
         store_for_slug(event.pk, event.slug, f"public:{name}", made_at, value)
 
 
-def render_block(template_name: str, block_name: str, context: dict) -> SafeString:
-    """One block of a template rendered on its own, from `context` alone: no request, no user, no messages.
-
-    What is rendered here may be shown to anyone, so it gets nothing that differs between visitors.
-    """
-    template = get_template(template_name).template
-    blocks = [node for node in template.nodelist.get_nodes_by_type(BlockNode) if node.name == block_name]
-    if not blocks:
-        raise ValueError(f"{template_name} has no block {block_name!r}")
-    context = Context(context, autoescape=template.engine.autoescape)
-    with context.render_context.push_state(template), context.bind_template(template):
-        return mark_safe(blocks[0].render(context))  # noqa: S308 - the template escaped what it rendered
-
-
 def page_content(event_id: int, template_name: str, build_context: Callable[[Event], dict]) -> SafeString:
-    """The content block of an event page at the event's current version."""
+    """A page's content, rendered by a Jinja2 template (program/jinja.py) at the event's current version.
+
+    The template gets the event and `build_context(event)` alone: no request, no user, no messages, since
+    what is rendered here may be shown to anyone.
+    """
 
     def build() -> str:
         event = get_object_or_404(Event, pk=event_id)
-        return str(render_block(template_name, "content", {"event": event, **build_context(event)}))
+        return engines["jinja2"].get_template(template_name).render({"event": event, **build_context(event)})
 
-    return mark_safe(cached(event_id, f"content:{template_name}", build))  # noqa: S308 - rendered by the template
+    return mark_safe(cached(event_id, f"content:{template_name}", build))  # noqa: S308 - the template escaped it
 
 
 def agenda_calendar(event_id: int, *, base_url: str) -> bytes:

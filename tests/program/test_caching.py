@@ -6,13 +6,12 @@ import re
 import pytest
 from django.core.cache import cache
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.test import RequestFactory
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
-from program import caching, selectors
+from program import caching
 from program.models import Person, Role
 from tests.factories import (
     EventFactory,
@@ -81,17 +80,15 @@ def test_cached_agenda_and_speakers_pages_match_a_fresh_render(client, event, wh
     user = {"visitor": None, "attendee": UserFactory(), "organizer": StaffFactory()}[who]
     if user is not None:
         client.force_login(user)
-    for name, template, context in [
-        ("agenda", "program/agenda.html", lambda: {"days": selectors.agenda_days(event)}),
-        ("speakers", "program/speakers.html", lambda: {"speakers": selectors.speakers(event)}),
-    ]:
+    for name in ("agenda", "speakers"):
         missed = client.get(url(name, event))
         hit = client.get(url(name, event))
-        request = RequestFactory().get(url(name, event))
-        request.user = missed.wsgi_request.user
-        request.session = client.session
+        with override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}):
+            fresh = client.get(url(name, event))
 
-        expected = without_csrf(render_to_string(template, {"event": event, **context()}, request=request))
+        assert missed.status_code == hit.status_code == fresh.status_code == 200
+        expected = without_csrf(fresh.content.decode())
+        assert f"<h1>{name.capitalize()}</h1>" in expected
         assert without_csrf(missed.content.decode()) == expected
         assert without_csrf(hit.content.decode()) == expected
 
