@@ -236,5 +236,5 @@ def sessions_and_speakers(event) -> tuple[list[str], list[str]]:
     from program import selectors
 
     titles = [session.title for session in event.sessions.all()]
-    names = [entry.person.name for entry in selectors.speakers(event)]
+    names = [entry.name for entry in selectors.speakers(event)]
     return titles, names

@@ -250,8 +250,10 @@ def agenda_calendar(event_id: int, *, base_url: str) -> bytes:
     """The event's whole agenda as .ics (see `calendars.agenda_calendar`) at its current version, per host."""
 
     def build() -> bytes:
+        from .selectors import agenda_sessions  # selectors reads events through this module
+
         event = get_object_or_404(Event, pk=event_id)
-        return calendars.agenda_calendar(event, event.sessions.for_agenda(), base_url=base_url)
+        return calendars.agenda_calendar(event, agenda_sessions(event), base_url=base_url)
 
     return cached(event_id, agenda_calendar_name(base_url), build)
 

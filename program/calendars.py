@@ -1,19 +1,23 @@
 """iCalendar builders (RFC 5545): pure functions from agenda objects to .ics bytes.
 
-The registration app reuses `event_timezone` and `session_vevent` for personal invites and feeds.
+Sessions come from `selectors.agenda_sessions`. The registration app reuses `event_timezone` for invites.
 """
 
 import functools
 import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
 from icalendar import Calendar, Component, Timezone, vText
 from icalendar import Event as VEvent
 
-from .models import Event, Session
+from .models import Event
+
+if TYPE_CHECKING:
+    from .selectors import AgendaSession
 
 PRODID = "-//eventsite//Workshop agenda//EN"
 # Days of VTIMEZONE before and after what it must cover, so a session just past the event's dates still converts.
@@ -25,8 +29,9 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 FOLD_AT = 75
 
 
-def agenda_calendar(event: Event, sessions: Iterable[Session], *, base_url: str) -> bytes:
-    """A published calendar of the given sessions of one event, with the event's VTIMEZONE."""
+def agenda_calendar(event: Event, sessions: Iterable["AgendaSession"], *, base_url: str) -> bytes:
+    """A published calendar of the given sessions of one event (`selectors.agenda_sessions`), with the
+    event's VTIMEZONE."""
     sessions = list(sessions)
     calendar = Calendar()
     calendar.add("prodid", PRODID)
@@ -39,7 +44,7 @@ def agenda_calendar(event: Event, sessions: Iterable[Session], *, base_url: str)
     calendar.add("x-wr-timezone", event.timezone)
     calendar.add_component(event_timezone(event, covering=[moment for s in sessions for moment in (s.start, s.end)]))
     for session in sessions:
-        calendar.add_component(session_vevent(session, base_url=base_url))
+        calendar.add_component(session_vevent(session, event=event, base_url=base_url))
     return to_ics(calendar)
 
 
@@ -92,10 +97,9 @@ def _vtimezone(tzid: str, first_date: date, last_date: date) -> Timezone:
     return _one_onset_per_observance(timezone)
 
 
-def session_vevent(session: Session, *, base_url: str) -> VEvent:
-    """The VEVENT of one session from `for_agenda()`: public facts only, never a stream or join link."""
-    event = session.event
-    url = urljoin(base_url, session.get_absolute_url())
+def session_vevent(session: "AgendaSession", *, event: Event, base_url: str) -> VEvent:
+    """The VEVENT of one session of the event: public facts only, never a stream or join link."""
+    url = urljoin(base_url, session.url)
     # Venue edits change LOCATION, so they count as a change to the session too.
     modified = max(session.updated_at, event.updated_at).astimezone(UTC)
     # add() rather than VEvent.new(), which passes each value through a property setter as well: 6.8 ms
@@ -108,7 +112,7 @@ def session_vevent(session: Session, *, base_url: str) -> VEvent:
     vevent.add("dtstamp", modified)
     vevent.add("uid", session_uid(session))
     vevent.add("sequence", 0)
-    vevent.add("categories", [session.get_kind_display()])
+    vevent.add("categories", [session.kind_label])
     vevent.add("description", clean_text(_description(session, url)))
     vevent.add("last-modified", modified)
     vevent.add("url", url)
@@ -118,7 +122,7 @@ def session_vevent(session: Session, *, base_url: str) -> VEvent:
     return vevent
 
 
-def session_uid(session: Session) -> str:
+def session_uid(session: "AgendaSession") -> str:
     """A UID that stays the same for the life of the session (RFC 5545 3.8.4.7).
 
     The primary key never changes, unlike the event's slug or the host a request came in on.
@@ -132,15 +136,14 @@ def uid_domain() -> str:
     return host if host and host not in LOCAL_HOSTS else "eventsite"
 
 
-def _description(session: Session, url: str) -> str:
+def _description(session: "AgendaSession", url: str) -> str:
     """The session as the agenda page tells it, in plain text."""
-    lines = [session.get_kind_display()]
-    lines += [f"{link.get_part_display()}: {_name(link.person)}" for link in session.listed_people]
-    talks = session.listed_talks
-    if talks:
+    lines = [session.kind_label]
+    lines += [f"{link.part}: {link.name_with_affiliation}" for link in session.people]
+    if session.talks:
         lines += ["", "Talks:"]
-        for talk in talks:
-            speakers = "; ".join(_name(link.person) for link in talk.listed_speakers)
+        for talk in session.talks:
+            speakers = "; ".join(link.name_with_affiliation for link in talk.speakers)
             lines.append(f"- {talk.title} — {speakers}" if speakers else f"- {talk.title}")
     if session.description:
         lines += ["", session.description.strip()]
@@ -148,10 +151,6 @@ def _description(session: Session, url: str) -> str:
         lines += ["", "Streamed live for registered virtual attendees."]
     lines += ["", url]
     return "\n".join(lines)
-
-
-def _name(person) -> str:
-    return f"{person.name} ({person.affiliation})" if person.affiliation else person.name
 
 
 def clean_text(value: str) -> str:

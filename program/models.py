@@ -200,7 +200,9 @@ class SessionKind(models.TextChoices):
 
 class SessionQuerySet(models.QuerySet):
     def for_agenda(self):
-        """Sessions with everything the agenda shows, in a fixed number of queries.
+        """Sessions with their people and talks as objects, in a fixed number of queries, for the session page.
+
+        The agenda, the speakers page and the calendars read plain values instead (`selectors.agenda_sessions`).
 
         Each session gets its people as `listed_people` and its talks as `listed_talks`, each talk its
         speakers as `listed_speakers`: plain lists in their order. Lists, not the related managers' `.all()`,

@@ -1,14 +1,26 @@
 """Reads for the public pages: each returns what one page shows, in a fixed number of queries."""
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from itertools import groupby
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.urls import reverse
 
 from . import caching
-from .models import COMMITTEE_ROLES, SPEAKER_ROLES, Event, EventRole, Person, Recording, Session
+from .models import (
+    COMMITTEE_ROLES,
+    SPEAKER_ROLES,
+    Event,
+    EventRole,
+    Recording,
+    Role,
+    SessionKind,
+    SessionPerson,
+    Talk,
+)
 
 
 def event_for_visitor(*, slug: str, user) -> Event | None:
@@ -22,11 +34,118 @@ def event_for_visitor(*, slug: str, user) -> Event | None:
     return event
 
 
-def agenda_days(event: Event) -> list[tuple[date, list[Session]]]:
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """A person as the agenda lists them: in a session as its chair, moderator..., or under a talk."""
+
+    person_id: int
+    name: str
+    affiliation: str
+    part: str = "Speaker"
+
+    @property
+    def name_with_affiliation(self) -> str:
+        return f"{self.name} ({self.affiliation})" if self.affiliation else self.name
+
+
+@dataclass(slots=True)
+class AgendaTalk:
+    title: str
+    speakers: list[Listed] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class AgendaSession:
+    """One session with what the agenda, the speakers page and the calendars show of it, as plain values.
+
+    Read by `agenda_sessions` in three queries and no model objects: building Session, Talk and Person
+    objects with prefetches took most of the agenda's time when nothing is cached (bench/history.md).
+    Its fields are public facts only; a session's private stream link is not among them.
+    """
+
+    pk: int
+    title: str
+    kind: str
+    start: datetime
+    end: datetime
+    room: str
+    description: str
+    is_streamed: bool
+    is_recorded: bool
+    updated_at: datetime
+    url: str
+    people: list[Listed] = field(default_factory=list)
+    talks: list[AgendaTalk] = field(default_factory=list)
+
+    @property
+    def is_break(self) -> bool:
+        return self.kind in BREAK_KINDS
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS.get(self.kind, self.kind)
+
+
+BREAK_KINDS = frozenset({SessionKind.BREAK, SessionKind.MEAL})
+KIND_LABELS = dict(SessionKind.choices)
+PART_LABELS = dict(SessionPerson.Part.choices)
+_SESSION_FIELDS = [
+    "pk", "title", "kind", "start", "end", "room", "description", "is_streamed", "is_recorded", "updated_at",
+]  # fmt: skip
+
+
+def agenda_sessions(event: Event, *, pk: int | None = None) -> list[AgendaSession]:
+    """The event's sessions in agenda order, each with its people and its talks' speakers in their order.
+
+    With `pk`, that one session of the event, if it has it.
+    """
+    sessions = event.sessions.all() if pk is None else event.sessions.filter(pk=pk)
+    session_url = url_for_each_pk("program:session-detail", event.slug)
+    by_pk = {
+        row[0]: AgendaSession(*row, url=session_url(row[0]))
+        for row in sessions.order_by("start", "end", "pk").values_list(*_SESSION_FIELDS)
+    }
+    if not by_pk:
+        return []
+    in_sessions = {"session__event": event} if pk is None else {"session_id": pk}
+
+    people = SessionPerson.objects.filter(**in_sessions).order_by("order", "pk")
+    for session_id, part, person_id, name, affiliation in people.values_list(
+        "session_id", "part", "person_id", "person__name", "person__affiliation"
+    ):
+        by_pk[session_id].people.append(Listed(person_id, name, affiliation, PART_LABELS.get(part, part)))
+
+    # One row per talk and speaker, and one for a talk without speakers (a left join).
+    talks = Talk.objects.filter(**in_sessions).order_by("order", "start", "pk", "speaker_links__order", "speaker_links")
+    last_talk_pk, talk = None, None
+    for session_id, talk_pk, title, person_id, name, affiliation in talks.values_list(
+        "session_id", "pk", "title", "speaker_links__person_id", "speaker_links__person__name",
+        "speaker_links__person__affiliation",
+    ):  # fmt: skip
+        if talk_pk != last_talk_pk:
+            last_talk_pk, talk = talk_pk, AgendaTalk(title)
+            by_pk[session_id].talks.append(talk)
+        if person_id is not None:
+            talk.speakers.append(Listed(person_id, name, affiliation))
+    return list(by_pk.values())
+
+
+def agenda_days(event: Event) -> list[tuple[date, list[AgendaSession]]]:
     """The event's sessions grouped by their day in the event's own timezone."""
     tz = event.tzinfo
-    sessions = list(event.sessions.for_agenda())
+    sessions = agenda_sessions(event)
     return [(day, list(group)) for day, group in groupby(sessions, key=lambda s: s.start.astimezone(tz).date())]
+
+
+def url_for_each_pk(name: str, slug: str) -> Callable[[int], str]:
+    """`reverse(name, kwargs={"slug": slug, "pk": pk})` for any pk, at the cost of one reverse().
+
+    For the lists that link every session of an event: seventy reverse() calls took a tenth of the agenda's
+    rendering time. The pk is the last part of these URLs, after the slug.
+    """
+    marker = 9_876_543_210
+    head, tail = reverse(name, kwargs={"slug": slug, "pk": marker}).rsplit(str(marker), 1)
+    return lambda pk: f"{head}{pk}{tail}"
 
 
 @dataclass
@@ -53,47 +172,50 @@ def committee_groups(event: Event) -> list[RosterGroup]:
 
 @dataclass
 class SpeakerEntry:
-    person: Person
+    person_id: int
+    name: str
     affiliation: str
     roles: list[str]
-    sessions: list[Session]
+    sessions: list[AgendaSession]
 
 
 def speakers(event: Event) -> list[SpeakerEntry]:
     """Everyone who speaks, moderates or sits on a panel, with the sessions they appear in."""
-    sessions = list(event.sessions.for_agenda())
-    appearances: dict[int, list[Session]] = defaultdict(list)
+    appearances: dict[int, list[AgendaSession]] = defaultdict(list)
     parts: dict[int, set[str]] = defaultdict(set)
-    people: dict[int, Person] = {}
-    for session in sessions:
-        for link in session.listed_people:
-            people[link.person_id] = link.person
-            parts[link.person_id].add(link.get_part_display())
-            appearances[link.person_id].append(session)
-        for talk in session.listed_talks:
-            for link in talk.listed_speakers:
-                people[link.person_id] = link.person
-                parts[link.person_id].add("Speaker")
-                if session not in appearances[link.person_id]:
-                    appearances[link.person_id].append(session)
-    roles = {
-        role.person_id: role
-        for role in event.roles.filter(Q(role__in=SPEAKER_ROLES) | Q(person_id__in=people)).select_related("person")
-    }
-    for person_id, role in roles.items():
-        if role.role in SPEAKER_ROLES:
-            people.setdefault(person_id, role.person)
-            parts[person_id].add(role.get_role_display())
+    people: dict[int, Listed] = {}
+    for session in agenda_sessions(event):
+        listed = [*session.people, *(link for talk in session.talks for link in talk.speakers)]
+        for link in listed:
+            people[link.person_id] = link
+            parts[link.person_id].add(link.part)
+            seen_in = appearances[link.person_id]
+            if not seen_in or seen_in[-1] is not session:
+                seen_in.append(session)
+    # The affiliation a person had at this event, where their role here says it.
+    affiliations: dict[int, str] = {}
+    roles = event.roles.filter(Q(role__in=SPEAKER_ROLES) | Q(person_id__in=people)).order_by("role", "order")
+    for person_id, role, affiliation, name, person_affiliation in roles.values_list(
+        "person_id", "role", "affiliation", "person__name", "person__affiliation"
+    ):
+        affiliations[person_id] = affiliation or person_affiliation
+        if role in SPEAKER_ROLES:
+            people.setdefault(person_id, Listed(person_id, name, person_affiliation))
+            parts[person_id].add(ROLE_LABELS[role])
     entries = [
         SpeakerEntry(
-            person=person,
-            affiliation=roles[pid].shown_affiliation if pid in roles else person.affiliation,
-            roles=sorted(parts[pid]),
-            sessions=appearances[pid],
+            person_id=person_id,
+            name=link.name,
+            affiliation=affiliations.get(person_id, link.affiliation),
+            roles=sorted(parts[person_id]),
+            sessions=appearances[person_id],
         )
-        for pid, person in people.items()
+        for person_id, link in people.items()
     ]
-    return sorted(entries, key=lambda entry: _sort_name(entry.person.name))
+    return sorted(entries, key=lambda entry: _sort_name(entry.name))
+
+
+ROLE_LABELS = dict(Role.choices)
 
 
 def _sort_name(name: str) -> tuple[str, str]:

@@ -1,7 +1,5 @@
 """Public pages of an event: home, agenda, speakers, committee, recordings, calendars."""
 
-from collections.abc import Callable
-
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -11,7 +9,7 @@ from django.utils.functional import cached_property
 from django.views.generic import ListView, TemplateView
 
 from . import caching, calendars, selectors
-from .models import Event, SessionKind, SessionPerson
+from .models import Event
 
 
 def home(request):
@@ -102,17 +100,6 @@ class CachedContentMixin:
         return context
 
 
-def _url_for_each_pk(name: str, slug: str) -> Callable[[int], str]:
-    """`reverse(name, kwargs={"slug": slug, "pk": pk})` for any pk, at the cost of one reverse().
-
-    For the lists that link every session of an event: seventy reverse() calls took a tenth of the agenda's
-    rendering time. The pk is the last part of these URLs, after the slug.
-    """
-    marker = 9_876_543_210
-    head, tail = reverse(name, kwargs={"slug": slug, "pk": marker}).rsplit(str(marker), 1)
-    return lambda pk: f"{head}{pk}{tail}"
-
-
 class EventDetailView(EventPageMixin, TemplateView):
     template_name = "program/event_detail.html"
 
@@ -135,10 +122,7 @@ class AgendaView(CachedContentMixin, EventPageMixin, TemplateView):
         return {
             "days": selectors.agenda_days(event),
             "calendar_url": reverse("program:agenda-calendar", args=[event.slug]),
-            "session_url": _url_for_each_pk("program:session-detail", event.slug),
-            "session_calendar_url": _url_for_each_pk("program:session-calendar", event.slug),
-            "kind_labels": dict(SessionKind.choices),
-            "part_labels": dict(SessionPerson.Part.choices),
+            "session_calendar_url": selectors.url_for_each_pk("program:session-calendar", event.slug),
         }
 
 
@@ -157,10 +141,7 @@ class SpeakersView(CachedContentMixin, EventPageMixin, TemplateView):
     content_template = "program/speakers_content.jinja"
 
     def content_context(self, event: Event) -> dict:
-        return {
-            "speakers": selectors.speakers(event),
-            "session_url": _url_for_each_pk("program:session-detail", event.slug),
-        }
+        return {"speakers": selectors.speakers(event)}
 
 
 class CommitteeView(EventPageMixin, TemplateView):
@@ -207,6 +188,8 @@ def session_calendar(request, slug, pk):
     event = selectors.event_for_visitor(slug=slug, user=request.user)
     if event is None:
         raise Http404("No such event.")
-    session = get_object_or_404(event.sessions.for_agenda(), pk=pk)
-    body = calendars.agenda_calendar(event, [session], base_url=request.build_absolute_uri("/"))
-    return _calendar_response(body, f"{event.slug}-session-{session.pk}.ics")
+    sessions = selectors.agenda_sessions(event, pk=pk)
+    if not sessions:
+        raise Http404("No such session.")
+    body = calendars.agenda_calendar(event, sessions, base_url=request.build_absolute_uri("/"))
+    return _calendar_response(body, f"{event.slug}-session-{pk}.ics")

@@ -239,3 +239,35 @@ def test_dates_on_pages_are_in_the_event_timezone_not_the_sites(client, db):
     page = text_of(client.get(session.get_absolute_url()))
 
     assert "Wednesday, November 13, 2030 · 5:00 – 6:00 AM JST" in page
+
+
+def test_agenda_links_each_session_and_its_calendar_as_reverse_does(client, db):
+    event = EventFactory(slug="neuroai-2030-9876543210")
+    sessions = [
+        SessionFactory(event=event, start=start, end=start + dt.timedelta(minutes=50))
+        for start in (timezone.make_aware(dt.datetime(2030, 11, 12, hour), event.tzinfo) for hour in (9, 10))
+    ]
+
+    body = client.get(reverse("program:agenda", kwargs={"slug": event.slug})).content.decode()
+    speakers = [SessionPersonFactory(session=session).person for session in sessions]
+    speakers_body = client.get(reverse("program:speakers", kwargs={"slug": event.slug})).content.decode()
+
+    for session in sessions:
+        kwargs = {"slug": event.slug, "pk": session.pk}
+        assert f'href="{reverse("program:session-detail", kwargs=kwargs)}"' in body
+        assert f'href="{reverse("program:session-calendar", kwargs=kwargs)}"' in body
+    assert all(f'href="{session.get_absolute_url()}"' in speakers_body for session in sessions)
+    assert all(speaker.name in speakers_body for speaker in speakers)
+
+
+def test_speakers_page_lists_a_person_once_with_every_part_they_have(client, db):
+    event = EventFactory()
+    session = SessionFactory(event=event, title="Vision")
+    person = SessionPersonFactory(session=session, part="chair", person__name="Ada Lovelace").person
+    TalkSpeakerFactory(talk=TalkFactory(session=session), person=person)
+    EventRoleFactory(event=event, person=person, role="panelist", affiliation="Analytical Engines Ltd")
+
+    page = text_of(client.get(reverse("program:speakers", kwargs={"slug": event.slug})))
+
+    assert page.count("Ada Lovelace") == 1
+    assert "Ada Lovelace Analytical Engines Ltd Chair, Panelist, Speaker Vision" in page
