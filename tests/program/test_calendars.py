@@ -4,16 +4,18 @@ import datetime as dt
 import re
 import zoneinfo
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 from django.urls import reverse
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from icalendar import Calendar
+from icalendar import Calendar, vText
 from icalendar import Event as VEvent
 
 from program import calendars, selectors
-from program.models import SessionKind, SessionPerson
+from program.models import Event, SessionKind, SessionPerson
+from program.selectors import AgendaSession, AgendaTalk, Listed
 from tests.factories import (
     EventFactory,
     PersonFactory,
@@ -279,8 +281,8 @@ def test_session_uid_survives_edits_and_request_hosts():
     (after,) = selectors.agenda_sessions(event)
 
     uids = [
-        calendars.session_vevent(before, event=event, base_url="https://workshops.example.org/")["UID"],
-        calendars.session_vevent(after, event=event, base_url="http://www.workshops.example.org:8080/")["UID"],
+        Calendar.from_ical(calendars.agenda_calendar(event, [session], base_url=base_url)).walk("VEVENT")[0]["UID"]
+        for session, base_url in [(before, "https://workshops.example.org/"), (after, "http://a.example.org:8080/")]
     ]
 
     assert after.title == "After"
@@ -445,3 +447,102 @@ def test_to_ics_writes_what_icalendar_writes(text):
 
     assert written == calendar.to_ical()
     assert all(len(line) < 76 for line in written.split(b"\r\n"))
+
+
+# The agenda's VEVENTs are written by hand (icalendar's components cost three quarters of the agenda's time):
+# the same bytes as icalendar writes for the same values, in any zone and with any text.
+
+
+def icalendar_agenda(event, sessions, *, base_url) -> bytes:
+    """The agenda as icalendar's components write it, property by property: the reference."""
+    calendar = Calendar()
+    calendar.add("prodid", calendars.PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", vText(calendars.clean_text(event.name)))
+    calendar.add("x-wr-timezone", event.timezone)
+    calendar.add_component(
+        calendars.event_timezone(event, covering=[s.start for s in sessions] + [s.end for s in sessions])
+    )
+    for session in sessions:
+        url = urljoin(base_url, session.url)
+        modified = max(session.updated_at, event.updated_at).astimezone(dt.UTC)
+        vevent = VEvent()
+        vevent.add("summary", calendars.clean_text(session.title))
+        vevent.add("dtstart", session.start.astimezone(event.tzinfo))
+        vevent.add("dtend", session.end.astimezone(event.tzinfo))
+        vevent.add("dtstamp", modified)
+        vevent.add("uid", calendars.session_uid(session))
+        vevent.add("sequence", 0)
+        vevent.add("categories", [session.kind_label])
+        vevent.add("description", calendars.clean_text(calendars._description(session, url)))
+        vevent.add("last-modified", modified)
+        vevent.add("url", url)
+        location = ", ".join(part for part in (session.room, event.location) if part)
+        if location:
+            vevent.add("location", calendars.clean_text(location))
+        calendar.add_component(vevent)
+    return calendar.to_ical()
+
+
+# icalendar reads a literal "\\N" in text as a line break; the writer keeps it as written (the next test).
+texts = st.text(st.characters(exclude_categories=["Cs"]), max_size=120).filter(lambda text: "\\N" not in text)
+moments = st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2090, 1, 1), timezones=st.just(dt.UTC))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    zone=st.sampled_from(
+        ["America/New_York", "Europe/Berlin", "UTC", "Etc/UTC", "Asia/Kolkata", "Australia/Lord_Howe"]
+    ),
+    title=texts,
+    room=texts,
+    name=texts,
+    description=texts,
+    kind=st.sampled_from(SessionKind.values),
+    start=moments,
+    minutes=st.integers(min_value=1, max_value=60 * 30),
+    updated_at=moments,
+    is_streamed=st.booleans(),
+)
+def test_agenda_calendar_writes_what_icalendar_writes(
+    zone, title, room, name, description, kind, start, minutes, updated_at, is_streamed
+):
+    event = Event(
+        slug="neuroai",
+        name=name,
+        timezone=zone,
+        start_date=start.date(),
+        end_date=start.date() + dt.timedelta(days=1),
+        venue_name=room[:5],
+        updated_at=updated_at,
+    )
+    session = AgendaSession(
+        pk=7,
+        title=title,
+        kind=kind,
+        start=start,
+        end=start + dt.timedelta(minutes=minutes),
+        room=room,
+        description=description,
+        is_streamed=is_streamed,
+        is_recorded=False,
+        updated_at=updated_at + dt.timedelta(seconds=minutes),
+        url="/events/neuroai/sessions/7/",
+        people=[Listed(1, name, room, "Chair")],
+        talks=[AgendaTalk(title, [Listed(2, title, "")]), AgendaTalk(description)],
+    )
+
+    written = calendars.agenda_calendar(event, [session], base_url="https://workshops.example.org/")
+
+    assert written == icalendar_agenda(event, [session], base_url="https://workshops.example.org/")
+
+
+def test_a_backslash_in_text_is_read_back_as_written():
+    session = SessionFactory(title=r"C:\New\Notes \N, \n; done", room="Room \\N")
+
+    (vevent,) = Calendar.from_ical(build(session.event)).walk("VEVENT")
+
+    assert str(vevent["SUMMARY"]) == r"C:\New\Notes \N, \n; done"
+    assert str(vevent["LOCATION"]).startswith("Room \\N")
