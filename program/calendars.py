@@ -43,6 +43,8 @@ def agenda_calendar(event: Event, sessions: Iterable["AgendaSession"], *, base_u
     tzid = tzid_from_tzinfo(event.tzinfo)
     tzid = None if tzid == "UTC" else tzid
     covering = [moment for session in sessions for moment in (session.start, session.end)]
+    # What urljoin(base_url, url) gives for every session's URL, which is a path from the root.
+    origin = urljoin(base_url, "/").removesuffix("/")
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
@@ -57,17 +59,17 @@ def agenda_calendar(event: Event, sessions: Iterable["AgendaSession"], *, base_u
     body = [_folded(line) for line in lines]
     body.append(event_timezone_ics(event, covering=covering))
     for session in sessions:
-        body += map(_folded, _vevent_lines(session, event=event, tzid=tzid, base_url=base_url))
+        body += map(_folded, _vevent_lines(session, event=event, tzid=tzid, origin=origin))
     body.append(b"END:VCALENDAR\r\n")
     return b"".join(body)
 
 
-def _vevent_lines(session: "AgendaSession", *, event: Event, tzid: str | None, base_url: str) -> list[str]:
+def _vevent_lines(session: "AgendaSession", *, event: Event, tzid: str | None, origin: str) -> list[str]:
     """The VEVENT of one session of the event: public facts only, never a stream or join link.
 
     In icalendar's order: its canonical properties first, then the others by name.
     """
-    url = urljoin(base_url, session.url)
+    url = origin + session.url
     tz = event.tzinfo
     start = ";TZID=" + tzid if tzid else ""
     # Venue edits change LOCATION, so they count as a change to the session too. DTSTAMP comes from the row,

@@ -3,9 +3,10 @@
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from itertools import groupby
 
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 from django.urls import reverse
 
@@ -19,7 +20,6 @@ from .models import (
     Role,
     SessionKind,
     SessionPerson,
-    Talk,
 )
 
 
@@ -89,9 +89,36 @@ class AgendaSession:
 BREAK_KINDS = frozenset({SessionKind.BREAK, SessionKind.MEAL})
 KIND_LABELS = dict(SessionKind.choices)
 PART_LABELS = dict(SessionPerson.Part.choices)
-_SESSION_FIELDS = [
-    "pk", "title", "kind", "start", "end", "room", "description", "is_streamed", "is_recorded", "updated_at",
-]  # fmt: skip
+
+# The agenda's three reads, in SQL that PostgreSQL and SQLite both run. Written out rather than built by the
+# ORM: compiling the three querysets took twice as long as running them, for every page that shows the agenda
+# when nothing is cached (bench/history.md). Each takes the event's id, and the session's when one is asked for.
+_IN_SESSIONS = "s.event_id = %s{only}"
+_SESSIONS_SQL = """
+    SELECT s.id, s.title, s.kind, s.start, s."end", s.room, s.description, s.is_streamed, s.is_recorded,
+           s.updated_at
+    FROM program_session s
+    WHERE {where}
+    ORDER BY s.start, s."end", s.id
+"""
+_PEOPLE_SQL = """
+    SELECT sp.session_id, sp.part, sp.person_id, p.name, p.affiliation
+    FROM program_sessionperson sp
+    JOIN program_session s ON s.id = sp.session_id
+    JOIN program_person p ON p.id = sp.person_id
+    WHERE {where}
+    ORDER BY sp."order", sp.id
+"""
+# One row per talk and speaker, and one for a talk without speakers.
+_TALKS_SQL = """
+    SELECT t.session_id, t.id, t.title, ts.person_id, p.name, p.affiliation
+    FROM program_talk t
+    JOIN program_session s ON s.id = t.session_id
+    LEFT JOIN program_talkspeaker ts ON ts.talk_id = t.id
+    LEFT JOIN program_person p ON p.id = ts.person_id
+    WHERE {where}
+    ORDER BY t."order", t.start, t.id, ts."order", ts.id
+"""
 
 
 def agenda_sessions(event: Event, *, pk: int | None = None) -> list[AgendaSession]:
@@ -99,35 +126,37 @@ def agenda_sessions(event: Event, *, pk: int | None = None) -> list[AgendaSessio
 
     With `pk`, that one session of the event, if it has it.
     """
-    sessions = event.sessions.all() if pk is None else event.sessions.filter(pk=pk)
+    where = _IN_SESSIONS.format(only="" if pk is None else " AND s.id = %s")
+    params = [event.pk] if pk is None else [event.pk, pk]
     session_url = url_for_each_pk("program:session-detail", event.slug)
-    by_pk = {
-        row[0]: AgendaSession(*row, url=session_url(row[0]))
-        for row in sessions.order_by("start", "end", "pk").values_list(*_SESSION_FIELDS)
-    }
-    if not by_pk:
-        return []
-    in_sessions = {"session__event": event} if pk is None else {"session_id": pk}
-
-    people = SessionPerson.objects.filter(**in_sessions).order_by("order", "pk")
-    for session_id, part, person_id, name, affiliation in people.values_list(
-        "session_id", "part", "person_id", "person__name", "person__affiliation"
-    ):
-        by_pk[session_id].people.append(Listed(person_id, name, affiliation, PART_LABELS.get(part, part)))
-
-    # One row per talk and speaker, and one for a talk without speakers (a left join).
-    talks = Talk.objects.filter(**in_sessions).order_by("order", "start", "pk", "speaker_links__order", "speaker_links")
-    last_talk_pk, talk = None, None
-    for session_id, talk_pk, title, person_id, name, affiliation in talks.values_list(
-        "session_id", "pk", "title", "speaker_links__person_id", "speaker_links__person__name",
-        "speaker_links__person__affiliation",
-    ):  # fmt: skip
-        if talk_pk != last_talk_pk:
-            last_talk_pk, talk = talk_pk, AgendaTalk(title)
-            by_pk[session_id].talks.append(talk)
-        if person_id is not None:
-            talk.speakers.append(Listed(person_id, name, affiliation))
+    with connection.cursor() as cursor:
+        cursor.execute(_SESSIONS_SQL.format(where=where), params)
+        by_pk = {
+            session_pk: AgendaSession(
+                session_pk, title, kind, _aware(start), _aware(end), room, description, bool(is_streamed),
+                bool(is_recorded), _aware(updated_at), url=session_url(session_pk),
+            )
+            for session_pk, title, kind, start, end, room, description, is_streamed, is_recorded, updated_at in cursor
+        }  # fmt: skip
+        if not by_pk:
+            return []
+        cursor.execute(_PEOPLE_SQL.format(where=where), params)
+        for session_id, part, person_id, name, affiliation in cursor:
+            by_pk[session_id].people.append(Listed(person_id, name, affiliation, PART_LABELS.get(part, part)))
+        cursor.execute(_TALKS_SQL.format(where=where), params)
+        last_talk_pk, talk = None, None
+        for session_id, talk_pk, title, person_id, name, affiliation in cursor:
+            if talk_pk != last_talk_pk:
+                last_talk_pk, talk = talk_pk, AgendaTalk(title)
+                by_pk[session_id].talks.append(talk)
+            if person_id is not None:
+                talk.speakers.append(Listed(person_id, name, affiliation))
     return list(by_pk.values())
+
+
+def _aware(moment: datetime) -> datetime:
+    """A datetime as the ORM gives it: PostgreSQL's are aware; SQLite's are naive and in UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def agenda_days(event: Event) -> list[tuple[date, list[AgendaSession]]]:

@@ -10,6 +10,7 @@ from django.views.generic import ListView, TemplateView
 
 from . import caching, calendars, selectors
 from .models import Event
+from .templatetags.program_tags import meridiems
 
 
 def home(request):
@@ -123,6 +124,7 @@ class AgendaView(CachedContentMixin, EventPageMixin, TemplateView):
             "days": selectors.agenda_days(event),
             "calendar_url": reverse("program:agenda-calendar", args=[event.slug]),
             "session_calendar_url": selectors.url_for_each_pk("program:session-calendar", event.slug),
+            "am_pm": meridiems(),
         }
 
 

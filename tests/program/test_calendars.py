@@ -505,9 +505,10 @@ moments = st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(
     minutes=st.integers(min_value=1, max_value=60 * 30),
     updated_at=moments,
     is_streamed=st.booleans(),
+    base_url=st.sampled_from(["https://workshops.example.org/", "http://127.0.0.1:8000/", "https://example.org/a/"]),
 )
 def test_agenda_calendar_writes_what_icalendar_writes(
-    zone, title, room, name, description, kind, start, minutes, updated_at, is_streamed
+    zone, title, room, name, description, kind, start, minutes, updated_at, is_streamed, base_url
 ):
     event = Event(
         slug="neuroai",
@@ -534,9 +535,9 @@ def test_agenda_calendar_writes_what_icalendar_writes(
         talks=[AgendaTalk(title, [Listed(2, title, "")]), AgendaTalk(description)],
     )
 
-    written = calendars.agenda_calendar(event, [session], base_url="https://workshops.example.org/")
+    written = calendars.agenda_calendar(event, [session], base_url=base_url)
 
-    assert written == icalendar_agenda(event, [session], base_url="https://workshops.example.org/")
+    assert written == icalendar_agenda(event, [session], base_url=base_url)
 
 
 def test_a_backslash_in_text_is_read_back_as_written():
