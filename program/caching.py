@@ -27,7 +27,6 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from django.core.cache import cache
-from django.shortcuts import get_object_or_404
 from django.template import engines
 from django.utils.safestring import SafeString, mark_safe
 
@@ -156,6 +155,12 @@ def stored_for_slug(slug: str, *names: str, own: Sequence[str] = ()) -> list | N
     `own` names versions of their own that the values were also stored at, read in the same round trip: what
     depends on more than the event is made stale by `bump_own` as well as by the event's edits.
     """
+    found = _stored_for_slug(slug, names, own)
+    return None if found is None else found[0]
+
+
+def _stored_for_slug(slug: str, names: Sequence[str], own: Sequence[str]) -> tuple[list, int | tuple] | None:
+    """`stored_for_slug`, with the versions they were stored at."""
     event_id = _event_of_slug.get(slug)
     if event_id is None:
         return None
@@ -170,7 +175,7 @@ def stored_for_slug(slug: str, *names: str, own: Sequence[str] = ()) -> list | N
     stored = [found.get(key) for key in keys]
     if current is None or any(entry is None or entry[0] != current for entry in stored):
         return None
-    return [entry[1] for entry in stored]
+    return [entry[1] for entry in stored], current
 
 
 def store_for_slug(event_id: int, slug: str, name: str, made_at: int | tuple[int, ...] | None, value) -> None:
@@ -197,27 +202,55 @@ def load_for_slug(
     remembered. A value is stored only when this process already knew which event the slug names, so that
     the versions it is stored under were read before the rows were.
     """
+    found = _load_for_slug(slug, name, load, own)
+    return None if found is None else found[0]
+
+
+def _load_for_slug(
+    slug: str, name: str, load: Callable[[], tuple[int, T] | None], own: Sequence[str]
+) -> tuple[T, int | tuple | None] | None:
+    """`load_for_slug`, with the versions read before the rows were, or None where they are not known."""
     known = _event_of_slug.get(slug)
     made_at = _versions(known, own) if known is not None else None
     loaded = load()
     if loaded is None:
         return None
     event_id, value = loaded
-    if event_id == known:
-        store_for_slug(event_id, slug, name, made_at, value)
-    else:
+    if event_id != known:
         _event_of_slug[slug] = event_id
-    return value
+        return value, None
+    store_for_slug(event_id, slug, name, made_at, value)
+    return value, made_at
 
 
 def event_at(slug: str) -> Event | None:
     """The event at this address, published or not."""
+    found = event_and_version_at(slug)
+    return None if found is None else found[0]
+
+
+def event_and_version_at(slug: str) -> tuple[Event, int | None] | None:
+    """The event at this address, published or not, with a version of the event that its row is no older than.
+
+    What is rendered from that row and from rows read afterwards can be stored at that version (`page_content`,
+    `agenda_calendar`). The version is None when it is not known: the cache cannot be reached, or this process
+    meets the address for the first time. Then nothing made from the row is stored.
+    """
 
     def load():
         event = Event.objects.filter(slug=slug).first()
         return None if event is None else (event.pk, event)
 
-    return for_slug(slug, "event", load)
+    found = _stored_for_slug(slug, ["event"], ())
+    if found is not None:
+        (event,), made_at = found
+        return event, made_at
+    known = slug in _event_of_slug
+    found = _load_for_slug(slug, "event", load, ())
+    if found is not None and not known:
+        # Met here for the first time: now that this process knows the event, read its version, then the row.
+        found = _load_for_slug(slug, "event", load, ())
+    return found
 
 
 def public_response(slug: str, name: str):
@@ -232,30 +265,52 @@ def store_public_response(event: Event, name: str, made_at: int | None, value) -
         store_for_slug(event.pk, event.slug, f"public:{name}", made_at, value)
 
 
-def page_content(event_id: int, template_name: str, build_context: Callable[[Event], dict]) -> SafeString:
-    """A page's content, rendered by a Jinja2 template (program/jinja.py) at the event's current version.
+def stored_at(event_id: int, name: str, made_at: int | None, build: Callable[[], T]) -> T:
+    """The rendering `name` of the event stored at version `made_at`, else built and stored at it.
+
+    `build` must read nothing older than that version: the rows it reads itself are read after it was, and any
+    it is given must come with it (`event_and_version_at`). With no version, it is built and not stored.
+    """
+    if made_at is None:
+        return build()
+    key = _key(event_id, name)
+    try:
+        stored = cache.get(key)
+    except Exception:
+        logger.warning("The cache is unavailable; rendering %s of event %s", name, event_id, exc_info=True)
+        return build()
+    if stored is not None and stored[0] == made_at:
+        return stored[1]
+    value = build()
+    store(key, (made_at, value))
+    return value
+
+
+def page_content(
+    event: Event, made_at: int | None, template_name: str, build_context: Callable[[Event], dict]
+) -> SafeString:
+    """A page's content, rendered by a Jinja2 template (program/jinja.py) and kept at the event's version
+    `made_at`, which the event's row is no older than (see `event_and_version_at`).
 
     The template gets the event and `build_context(event)` alone: no request, no user, no messages, since
     what is rendered here may be shown to anyone.
     """
 
     def build() -> str:
-        event = get_object_or_404(Event, pk=event_id)
         return engines["jinja2"].get_template(template_name).render({"event": event, **build_context(event)})
 
-    return mark_safe(cached(event_id, f"content:{template_name}", build))  # noqa: S308 - the template escaped it
+    return mark_safe(stored_at(event.pk, f"content:{template_name}", made_at, build))  # noqa: S308 - escaped
 
 
-def agenda_calendar(event_id: int, *, base_url: str) -> bytes:
-    """The event's whole agenda as .ics (see `calendars.agenda_calendar`) at its current version, per host."""
+def agenda_calendar(event: Event, made_at: int | None, *, base_url: str) -> bytes:
+    """The event's whole agenda as .ics (see `calendars.agenda_calendar`), kept per host at the event's version
+    `made_at`, which the event's row is no older than (see `event_and_version_at`)."""
+    from .selectors import agenda_sessions  # selectors reads events through this module
 
     def build() -> bytes:
-        from .selectors import agenda_sessions  # selectors reads events through this module
-
-        event = get_object_or_404(Event, pk=event_id)
         return calendars.agenda_calendar(event, agenda_sessions(event), base_url=base_url)
 
-    return cached(event_id, agenda_calendar_name(base_url), build)
+    return stored_at(event.pk, agenda_calendar_name(base_url), made_at, build)
 
 
 def agenda_calendar_name(base_url: str) -> str:

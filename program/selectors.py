@@ -28,10 +28,16 @@ def event_for_visitor(*, slug: str, user) -> Event | None:
 
     The event's row comes from the cache at its current version (see program.caching).
     """
-    event = caching.event_at(slug)
-    if event is None or not (event.is_published or user.is_staff):
+    found = event_and_version_for_visitor(slug=slug, user=user)
+    return None if found is None else found[0]
+
+
+def event_and_version_for_visitor(*, slug: str, user) -> tuple[Event, int | None] | None:
+    """`event_for_visitor`, with the event's version that the row is no older than (`caching.event_and_version_at`)."""
+    found = caching.event_and_version_at(slug)
+    if found is None or not (found[0].is_published or user.is_staff):
         return None
-    return event
+    return found
 
 
 @dataclass(frozen=True, slots=True)

@@ -84,20 +84,34 @@ class CachedContentMixin:
             response = HttpResponse(body)
             patch_vary_headers(response, ["Cookie"])
             return response
-        made_at = None
-        if same_for_all:
-            made_at = caching.version(self.event.pk)
-            del self.event  # read again, after the version: the page stored under it is no older
         response = super().get(request, *args, **kwargs)
         if same_for_all:
             response.render()
             if _nothing_personal(request, response):
-                caching.store_public_response(self.event, name, made_at, response.content)
+                caching.store_public_response(self.event, name, self.made_at, response.content)
         return response
+
+    @cached_property
+    def _event_and_version(self) -> tuple[Event, int | None]:
+        found = selectors.event_and_version_for_visitor(slug=self.kwargs["slug"], user=self.request.user)
+        if found is None:
+            raise Http404("No such event.")
+        return found
+
+    @property
+    def event(self) -> Event:
+        return self._event_and_version[0]
+
+    @property
+    def made_at(self) -> int | None:
+        """The event's version that its row is no older than: the version the page and its content are kept at."""
+        return self._event_and_version[1]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["page_content"] = caching.page_content(self.event.pk, self.content_template, self.content_context)
+        context["page_content"] = caching.page_content(
+            self.event, self.made_at, self.content_template, self.content_context
+        )
         return context
 
 
@@ -176,11 +190,11 @@ def agenda_calendar(request, slug):
     name = f"agenda.ics:{base_url}"
     body = None if request.GET else caching.public_response(slug, name)
     if body is None:
-        event = selectors.event_for_visitor(slug=slug, user=request.user)
-        if event is None:
+        found = selectors.event_and_version_for_visitor(slug=slug, user=request.user)
+        if found is None:
             raise Http404("No such event.")
-        made_at = caching.version(event.pk)
-        body = caching.agenda_calendar(event.pk, base_url=base_url)
+        event, made_at = found
+        body = caching.agenda_calendar(event, made_at, base_url=base_url)
         if not request.GET:
             caching.store_public_response(event, name, made_at, body)
     return _calendar_response(body, f"{slug}.ics")

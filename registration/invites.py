@@ -146,6 +146,7 @@ def _description(registration: Registration, my_page: str) -> str:
     return "\n".join(lines)
 
 
-def personal_feed(event_id: int, *, base_url: str) -> bytes:
-    """An attendee's subscribed calendar: every session of their event (public facts, no join link)."""
-    return caching.agenda_calendar(event_id, base_url=base_url)
+def personal_feed(event: Event, made_at: int | None, *, base_url: str) -> bytes:
+    """An attendee's subscribed calendar: every session of their event (public facts, no join link), kept at
+    the event's version `made_at` (see `caching.event_and_version_at`)."""
+    return caching.agenda_calendar(event, made_at, base_url=base_url)

@@ -66,9 +66,11 @@ def personal_feed(request, slug, token):
     if stored is not None:  # the token and the calendar, with the version, in one round trip
         return _calendar(stored[1], f"{slug}.ics")
     event_id = caching.load_for_slug(slug, token_name, lambda: _feed_event(slug, token))
-    if event_id is None:
+    event_and_version = caching.event_and_version_at(slug) if event_id is not None else None
+    if event_and_version is None:
         raise Http404("No such calendar feed.")
-    return _calendar(invites.personal_feed(event_id, base_url=base_url), f"{slug}.ics")
+    event, made_at = event_and_version
+    return _calendar(invites.personal_feed(event, made_at, base_url=base_url), f"{slug}.ics")
 
 
 def _feed_event(slug: str, token: str) -> tuple[int, int] | None:

@@ -13,6 +13,7 @@ from icalendar import Calendar
 
 from program import caching
 from program.models import Person, Role
+from program.views import AgendaView
 from tests.factories import (
     EventFactory,
     EventRoleFactory,
@@ -269,6 +270,26 @@ def test_a_rendering_made_from_the_old_rows_during_the_edit_is_not_used_after_th
         callback()
 
     assert caching.cached(event.pk, "probe", lambda: "rendered again") == "rendered again"
+
+
+def test_content_made_from_an_event_row_read_before_an_edit_is_not_served_after_it(
+    client, event, django_capture_on_commit_callbacks
+):
+    caching.event_and_version_at(event.slug)  # this process meets the address
+    old_event, made_at = caching.event_and_version_at(event.slug)
+
+    def edit():
+        event.agenda_note = "Room change: the keynote moves to Hall B"
+        event.save()
+
+    committed(django_capture_on_commit_callbacks, edit)
+    # A request that read the row before the edit stores what it rendered from it, at the version it read.
+    stale = caching.page_content(old_event, made_at, "program/agenda_content.jinja", AgendaView().content_context)
+
+    assert "Hall B" not in stale
+    assert "Room change: the keynote moves to Hall B" in page(client, "agenda", event)
+    client.cookies["csrftoken"] = "a" * 32
+    assert "Room change: the keynote moves to Hall B" in page(client, "agenda", event)
 
 
 def _rendering_is_stale_after(django_capture_on_commit_callbacks, event, change) -> bool:
