@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from itertools import groupby
 
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
 
 from . import caching
@@ -229,10 +229,13 @@ def speakers(event: Event) -> list[SpeakerEntry]:
                 seen_in.append(session)
     # The affiliation a person had at this event, where their role here says it.
     affiliations: dict[int, str] = {}
-    roles = event.roles.filter(Q(role__in=SPEAKER_ROLES) | Q(person_id__in=people)).order_by("role", "order")
-    for person_id, role, affiliation, name, person_affiliation in roles.values_list(
+    # Every role of the event, few enough to sift here: a filter naming each listed person costs more to build.
+    roles = event.roles.order_by("role", "order").values_list(
         "person_id", "role", "affiliation", "person__name", "person__affiliation"
-    ):
+    )
+    for person_id, role, affiliation, name, person_affiliation in roles:
+        if person_id not in people and role not in SPEAKER_ROLES:
+            continue
         affiliations[person_id] = affiliation or person_affiliation
         if role in SPEAKER_ROLES:
             people.setdefault(person_id, Listed(person_id, name, person_affiliation))
