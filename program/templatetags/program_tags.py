@@ -1,8 +1,11 @@
 """Formatting an event's dates and times the way a meeting program prints them."""
 
+import functools
 from datetime import date
+from types import MappingProxyType
 
 from django import template
+from django.urls import get_script_prefix, reverse
 from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext
 
@@ -56,3 +59,30 @@ def _clock(moment) -> str:
 def meridiems() -> tuple[str, str]:
     """ "AM" and "PM" in the active language."""
     return gettext("AM"), gettext("PM")
+
+
+EVENT_PAGES = {
+    "overview": "program:event-detail",
+    "agenda": "program:agenda",
+    "speakers": "program:speakers",
+    "committee": "program:committee",
+    "recordings": "program:recordings",
+    "register": "registration:register",
+    "my_registration": "registration:my-registration",
+    "dashboard": "registration:dashboard",
+    "checkin": "registration:checkin",
+}
+
+
+@register.simple_tag
+def event_links(event) -> MappingProxyType:
+    """The addresses of the event's pages for its header, by their names in `EVENT_PAGES`.
+
+    Reversed once per process for each event address: every event page links all of them.
+    """
+    return _event_links(event.slug, get_script_prefix())
+
+
+@functools.lru_cache(maxsize=512)
+def _event_links(slug: str, script_prefix: str) -> MappingProxyType:
+    return MappingProxyType({key: reverse(name, args=[slug]) for key, name in EVENT_PAGES.items()})

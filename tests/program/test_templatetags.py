@@ -3,12 +3,15 @@
 import datetime as dt
 import zoneinfo
 
+from django.urls import reverse
 from django.utils.dateformat import format as date_format
 from hypothesis import given
 from hypothesis import strategies as st
 
 from program.models import Event
+from program.templatetags import program_tags
 from program.templatetags.program_tags import time_span
+from tests.factories import EventFactory
 
 ZONES = ["America/New_York", "Europe/Berlin", "Asia/Kolkata", "Australia/Lord_Howe", "UTC"]
 
@@ -43,3 +46,14 @@ def test_spans_read_as_the_date_filter_prints_them(zone, start, minutes):
         expected = f"{date_format(local_start, 'g:i A')} – {date_format(local_end, 'g:i A T')}"
 
     assert time_span(start, end, event) == expected
+
+
+def test_event_links_are_what_reverse_gives_for_each_event_page(db):
+    event = EventFactory(slug="neuroai-2031")
+    other = EventFactory(slug="neuroai-2032")
+
+    links, other_links = program_tags.event_links(event), program_tags.event_links(other)
+
+    for key, name in program_tags.EVENT_PAGES.items():
+        assert links[key] == reverse(name, kwargs={"slug": "neuroai-2031"})
+        assert other_links[key] == reverse(name, kwargs={"slug": "neuroai-2032"})
