@@ -87,11 +87,6 @@ def _current(version: int | None, key: str) -> int:
     return cache.get(key, version)  # another request set it first
 
 
-def version(event_id: int) -> int | None:
-    """The event's current version; None when the cache cannot be reached."""
-    return _versions(event_id)
-
-
 def _version_keys(event_id: int, own: Sequence[str]) -> list[str]:
     return [_version_key(event_id), *map(_own_version_key, own)]
 
