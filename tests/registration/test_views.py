@@ -4,9 +4,11 @@ import datetime as dt
 import json
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
+from program.models import Event
 from registration.models import Mode, Question, Registration, Status
 from tests.factories import EventFactory, RegistrationFactory, UserFactory, verified_user
 
@@ -90,6 +92,25 @@ def test_second_submit_shows_the_existing_registration(client, attendee):
     assert Registration.objects.get(user=attendee).mode == Mode.IN_PERSON
 
 
+@pytest.mark.parametrize("when", ["the form is invalid", "registration has closed", "the mode is not offered"])
+def test_a_registered_person_posting_again_is_sent_to_their_page_when(client, attendee, when):
+    event = EventFactory()
+    client.post(url("register", event), VALID)
+    posted = {**VALID, "badge_name": ""} if when == "the form is invalid" else VALID
+    if when == "registration has closed":
+        Event.objects.filter(pk=event.pk).update(registration_closes=timezone.now() - dt.timedelta(minutes=1))
+        cache.clear()
+    if when == "the mode is not offered":
+        Event.objects.filter(pk=event.pk).update(in_person_capacity=0)
+        cache.clear()
+
+    response = client.post(url("register", event), posted, follow=True)
+
+    assert response.redirect_chain == [(url("my-registration", event), 302)]
+    assert "You are already registered for this event." in response.content.decode()
+    assert Registration.objects.filter(user=attendee).count() == 1
+
+
 def test_full_room_waitlists_with_position_and_virtual_seat(client, attendee):
     event = EventFactory(in_person_capacity=1)
     RegistrationFactory(event=event)
@@ -97,7 +118,9 @@ def test_full_room_waitlists_with_position_and_virtual_seat(client, attendee):
     response = client.post(url("register", event), VALID, follow=True)
 
     body = response.content.decode()
-    assert "In person is full: you are number 1 on the waitlist. Meanwhile you have a virtual seat." in body
+    assert "In person is full, so you are on its waitlist: your place is shown below." in body
+    assert "Meanwhile you have a virtual seat." in body
+    assert "You are <strong>number 1</strong> on the in person waitlist." in body
     assert "Waitlisted for in person, with a virtual seat meanwhile" in body
 
 
