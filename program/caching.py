@@ -129,11 +129,15 @@ def cached(event_id: int, name: str, build: Callable[[], T]) -> T:
     except Exception:
         logger.warning("The cache is unavailable; rendering %s of event %s", name, event_id, exc_info=True)
         return build()
-    stored = found.get(key)
-    if stored is not None and stored[0] == current:
+    return _stored_or_built(key, found.get(key), current, build)
+
+
+def _stored_or_built(key: str, stored: tuple | None, version: int, build: Callable[[], T]) -> T:
+    """What was stored at `key` if it was stored at `version`; else built now and stored at it."""
+    if stored is not None and stored[0] == version:
         return stored[1]
     value = build()
-    store(key, (current, value))
+    store(key, (version, value))
     return value
 
 
@@ -183,8 +187,19 @@ def store_for_slug(event_id: int, slug: str, name: str, made_at: int | tuple[int
 
 def for_slug(slug: str, name: str, load: Callable[[], tuple[int, T] | None], *, own: Sequence[str] = ()) -> T | None:
     """What `load` finds about the event at this address, remembered at the event's version (and `own`)."""
-    found = stored_for_slug(slug, name, own=own)
-    return found[0] if found is not None else load_for_slug(slug, name, load, own=own)
+    found = _for_slug(slug, name, load, own)
+    return None if found is None else found[0]
+
+
+def _for_slug(
+    slug: str, name: str, load: Callable[[], tuple[int, T] | None], own: Sequence[str]
+) -> tuple[T, int | tuple | None] | None:
+    """`for_slug`, with the versions the value is no older than, or None where they are not known."""
+    found = _stored_for_slug(slug, [name], own)
+    if found is not None:
+        (value,), made_at = found
+        return value, made_at
+    return _load_for_slug(slug, name, load, own)
 
 
 def load_for_slug(
@@ -218,12 +233,6 @@ def _load_for_slug(
     return value, made_at
 
 
-def event_at(slug: str) -> Event | None:
-    """The event at this address, published or not."""
-    found = event_and_version_at(slug)
-    return None if found is None else found[0]
-
-
 def event_and_version_at(slug: str) -> tuple[Event, int | None] | None:
     """The event at this address, published or not, with a version of the event that its row is no older than.
 
@@ -236,12 +245,8 @@ def event_and_version_at(slug: str) -> tuple[Event, int | None] | None:
         event = Event.objects.filter(slug=slug).first()
         return None if event is None else (event.pk, event)
 
-    found = _stored_for_slug(slug, ["event"], ())
-    if found is not None:
-        (event,), made_at = found
-        return event, made_at
     known = slug in _event_of_slug
-    found = _load_for_slug(slug, "event", load, ())
+    found = _for_slug(slug, "event", load, ())
     if found is not None and not known:
         # Met here for the first time: now that this process knows the event, read its version, then the row.
         found = _load_for_slug(slug, "event", load, ())
@@ -274,11 +279,7 @@ def stored_at(event_id: int, name: str, made_at: int | None, build: Callable[[],
     except Exception:
         logger.warning("The cache is unavailable; rendering %s of event %s", name, event_id, exc_info=True)
         return build()
-    if stored is not None and stored[0] == made_at:
-        return stored[1]
-    value = build()
-    store(key, (made_at, value))
-    return value
+    return _stored_or_built(key, stored, made_at, build)
 
 
 def page_content(

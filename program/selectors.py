@@ -95,6 +95,7 @@ class AgendaSession:
 BREAK_KINDS = frozenset({SessionKind.BREAK, SessionKind.MEAL})
 KIND_LABELS = dict(SessionKind.choices)
 PART_LABELS = dict(SessionPerson.Part.choices)
+ROLE_LABELS = dict(Role.choices)
 
 # The agenda's three reads, in SQL that PostgreSQL and SQLite both run. Written out rather than built by the
 # ORM: compiling the three querysets took twice as long as running them, for every page that shows the agenda
@@ -251,9 +252,6 @@ def speakers(event: Event) -> list[SpeakerEntry]:
         for person_id, link in people.items()
     ]
     return sorted(entries, key=lambda entry: _sort_name(entry.name))
-
-
-ROLE_LABELS = dict(Role.choices)
 
 
 def _sort_name(name: str) -> tuple[str, str]:

@@ -41,11 +41,20 @@ class EventPageMixin:
     """Finds the event in the URL: published, or any event for staff previewing it."""
 
     @cached_property
-    def event(self) -> Event:
-        event = selectors.event_for_visitor(slug=self.kwargs["slug"], user=self.request.user)
-        if event is None:
+    def _event_and_version(self) -> tuple[Event, int | None]:
+        found = selectors.event_and_version_for_visitor(slug=self.kwargs["slug"], user=self.request.user)
+        if found is None:
             raise Http404("No such event.")
-        return event
+        return found
+
+    @property
+    def event(self) -> Event:
+        return self._event_and_version[0]
+
+    @property
+    def made_at(self) -> int | None:
+        """The event's version that its row is no older than: what is rendered from it can be kept at it."""
+        return self._event_and_version[1]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -90,22 +99,6 @@ class CachedContentMixin:
             if _nothing_personal(request, response):
                 caching.store_public_response(self.event, name, self.made_at, response.content)
         return response
-
-    @cached_property
-    def _event_and_version(self) -> tuple[Event, int | None]:
-        found = selectors.event_and_version_for_visitor(slug=self.kwargs["slug"], user=self.request.user)
-        if found is None:
-            raise Http404("No such event.")
-        return found
-
-    @property
-    def event(self) -> Event:
-        return self._event_and_version[0]
-
-    @property
-    def made_at(self) -> int | None:
-        """The event's version that its row is no older than: the version the page and its content are kept at."""
-        return self._event_and_version[1]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
