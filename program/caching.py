@@ -11,9 +11,10 @@ Only what is the same for everyone who gets it is stored:
 
 - the content block of a page, rendered from the event and its agenda alone (the header around it,
   which says who is logged in and carries their CSRF token, is rendered for each request);
-- whole pages for visitors who send no cookie: anonymous, without messages or a CSRF token, they
-  all get the same bytes (stored only for published events, and only where no cookie was set);
 - the public agenda's .ics, which is the same for everyone;
+- whole responses for visitors who send no cookie: anonymous, without messages or a CSRF token, they
+  all get the same bytes (stored only for published events, and only where no cookie was set), which
+  `middleware.PublicResponseMiddleware` serves before sessions, CSRF and the login are looked at;
 - what other apps keep beside these at the event's version, such as a registration's invite, which is
   also stored at a version of its own, made stale by `bump_own` when the registration changes.
 
@@ -161,8 +162,12 @@ def stored_for_slug(slug: str, *names: str, own: Sequence[str] = ()) -> list | N
 def _stored_for_slug(slug: str, names: Sequence[str], own: Sequence[str]) -> tuple[list, int | tuple] | None:
     """`stored_for_slug`, with the versions they were stored at."""
     event_id = _event_of_slug.get(slug)
-    if event_id is None:
-        return None
+    return None if event_id is None else _stored_now(event_id, names, own)
+
+
+def _stored_now(event_id: int, names: Sequence[str], own: Sequence[str]) -> tuple[list, int | tuple] | None:
+    """What is stored under these names for the event, with the versions it was stored at, if every one was stored
+    at the current versions (read in the same round trip); else None."""
     version_keys = _version_keys(event_id, own)
     keys = [_key(event_id, name) for name in names]
     try:
@@ -253,16 +258,28 @@ def event_and_version_at(slug: str) -> tuple[Event, int | None] | None:
     return found
 
 
-def public_response(slug: str, name: str):
-    """A response stored whole for everyone at this address, if its event's version still holds; else None."""
-    found = stored_for_slug(slug, f"public:{name}")
-    return found[0] if found else None
+# Which event the response stored for an address (scheme, host and path) belongs to, learnt when it was stored: a
+# response is then found with its event's version in one round trip (see program.middleware). An entry here
+# outlives the event's edits harmlessly: each bumps the version, which makes the stored response stale.
+_event_of_address: dict[str, int] = {}
 
 
-def store_public_response(event: Event, name: str, made_at: int | None, value) -> None:
-    """Keep a response that is the same for everyone at this address; only a published event's."""
-    if event.is_published:
-        store_for_slug(event.pk, event.slug, f"public:{name}", made_at, value)
+def public_response(address: str):
+    """The response stored whole for everyone at this address (scheme, host and path), if its event's version
+    still holds; else None."""
+    event_id = _event_of_address.get(address)
+    if event_id is None:
+        return None
+    found = _stored_now(event_id, [f"public:{address}"], ())
+    return None if found is None else found[0][0]
+
+
+def store_public_response(event: Event, made_at: int | None, address: str, value) -> None:
+    """Keep a response that is the same for everyone at this address, made from rows no older than the event's
+    version `made_at`; only a published event's."""
+    if event.is_published and made_at is not None:
+        _event_of_address[address] = event.pk
+        store(_key(event.pk, f"public:{address}"), (made_at, value))
 
 
 def stored_at(event_id: int, name: str, made_at: int | None, build: Callable[[], T]) -> T:

@@ -4,7 +4,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.utils.functional import cached_property
 from django.views.generic import ListView, TemplateView
 
@@ -62,22 +61,13 @@ class EventPageMixin:
         return context
 
 
-def _nothing_personal(request, response) -> bool:
-    """Whether the response can go to anyone: a 200 that sets no cookie, now or in the middleware after the view."""
-    return (
-        response.status_code == 200
-        and not response.cookies
-        and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")  # a CSRF token was rendered: its cookie follows
-        and not request.session.modified
-    )
-
-
 class CachedContentMixin:
     """Renders the page's content once per version of the event and reuses it (see program.caching).
 
     The content comes from `content_template` (Jinja2) and goes into the page's content block as
     `page_content`. The rest of the page, with the visitor's login state in the header, is rendered for
-    each request, except for visitors who send no cookie: they all get the same page, which is stored whole.
+    each request; for visitors who send no cookie, who all get the same page, it is offered to
+    `PublicResponseMiddleware` to be stored whole.
     """
 
     content_template: str
@@ -86,18 +76,8 @@ class CachedContentMixin:
         raise NotImplementedError
 
     def get(self, request, *args, **kwargs):
-        # No cookie: no login, no messages, no CSRF token. No query string: one entry per page, not per URL.
-        same_for_all = not request.COOKIES and not request.GET
-        name = request.get_host() + request.path
-        if same_for_all and (body := caching.public_response(self.kwargs["slug"], name)) is not None:
-            response = HttpResponse(body)
-            patch_vary_headers(response, ["Cookie"])
-            return response
         response = super().get(request, *args, **kwargs)
-        if same_for_all:
-            response.render()
-            if _nothing_personal(request, response):
-                caching.store_public_response(self.event, name, self.made_at, response.content)
+        response.public_at = (self.event, self.made_at)
         return response
 
     def get_context_data(self, **kwargs):
@@ -178,19 +158,16 @@ def _calendar_response(body: bytes, filename: str) -> HttpResponse:
 
 
 def agenda_calendar(request, slug):
-    """The whole agenda as .ics: the same for everyone, so kept whole per address (see program.caching)."""
-    base_url = request.build_absolute_uri("/")
-    name = f"agenda.ics:{base_url}"
-    body = None if request.GET else caching.public_response(slug, name)
-    if body is None:
-        found = selectors.event_and_version_for_visitor(slug=slug, user=request.user)
-        if found is None:
-            raise Http404("No such event.")
-        event, made_at = found
-        body = caching.agenda_calendar(event, made_at, base_url=base_url)
-        if not request.GET:
-            caching.store_public_response(event, name, made_at, body)
-    return _calendar_response(body, f"{slug}.ics")
+    """The whole agenda as .ics: the same for everyone, so kept per host and offered to be stored whole."""
+    found = selectors.event_and_version_for_visitor(slug=slug, user=request.user)
+    if found is None:
+        raise Http404("No such event.")
+    event, made_at = found
+    response = _calendar_response(
+        caching.agenda_calendar(event, made_at, base_url=request.build_absolute_uri("/")), f"{slug}.ics"
+    )
+    response.public_at = (event, made_at)
+    return response
 
 
 def session_calendar(request, slug, pk):

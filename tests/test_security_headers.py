@@ -62,6 +62,16 @@ def test_not_found_page_sends_the_policy(client, db):
     assert policy(response) == POLICY
 
 
+def test_djangos_debug_404_page_which_is_styled_inline_goes_without_the_policy(client, db, settings):
+    settings.DEBUG = True
+
+    response = client.get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert b"<style" in response.content
+    assert "Content-Security-Policy" not in response
+
+
 def test_admin_allows_inline_styles_but_not_inline_scripts(staff_client):
     response = staff_client.get(reverse("admin:index"))
 

@@ -168,6 +168,73 @@ def test_an_unpublished_event_is_never_stored_for_visitors(client, event, django
     assert client.get(url("agenda", event)).status_code == 404
 
 
+@pytest.fixture
+def views_run(monkeypatch):
+    """How many times a view of the event's pages looked the event up: each one that runs does."""
+    from program import selectors
+
+    calls = []
+    original = selectors.event_and_version_for_visitor
+
+    def counted(**kwargs):
+        calls.append(kwargs["slug"])
+        return original(**kwargs)
+
+    monkeypatch.setattr(selectors, "event_and_version_for_visitor", counted)
+    return calls
+
+
+@pytest.mark.parametrize("name", ["agenda", "speakers", "agenda-calendar"])
+def test_a_visitor_without_a_cookie_is_answered_from_the_store_before_the_view_with_the_same_headers(
+    client, event, views_run, name
+):
+    first = client.get(url(name, event))
+    assert views_run == [event.slug]
+
+    again = client.get(url(name, event))
+
+    assert views_run == [event.slug]
+    assert again.content == first.content
+    assert dict(again.items()) == dict(first.items())
+    assert "Content-Security-Policy" in again if name != "agenda-calendar" else "Content-Disposition" in again
+
+
+def test_a_query_string_or_a_cookie_is_answered_by_the_view(client, event, views_run):
+    client.get(url("agenda", event))
+
+    client.get(url("agenda", event) + "?utm_source=newsletter")
+    client.cookies["csrftoken"] = "a" * 32
+    client.get(url("agenda", event))
+
+    assert views_run == [event.slug] * 3
+
+
+def test_the_stored_agenda_calendar_is_kept_per_scheme(client, event):
+    secure = client.get(url("agenda-calendar", event), secure=True).content
+    plain = client.get(url("agenda-calendar", event)).content
+
+    assert b"https://testserver/events/" in secure.replace(b"\r\n ", b"")
+    assert b"http://testserver/events/" in plain.replace(b"\r\n ", b"")
+
+
+def test_only_a_success_that_sets_no_cookie_and_varies_on_nothing_but_the_cookie_is_for_everyone():
+    from django.http import HttpResponse
+
+    from program.middleware import same_for_everyone
+
+    def response(status=200, vary=None, cookie=False):
+        made = HttpResponse("page", status=status, headers={"Vary": vary} if vary else None)
+        if cookie:
+            made.set_cookie("sessionid", "x")
+        return made
+
+    assert same_for_everyone(response())
+    assert same_for_everyone(response(vary="Cookie"))
+    assert not same_for_everyone(response(vary="Cookie, Accept-Language"))
+    assert not same_for_everyone(response(cookie=True))
+    assert not same_for_everyone(response(status=404))
+
+
 def test_agenda_calendar_is_cached_per_host(client, event):
     first = client.get(url("agenda-calendar", event), HTTP_HOST="localhost").content
     second = client.get(url("agenda-calendar", event), HTTP_HOST="127.0.0.1").content
