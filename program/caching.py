@@ -25,6 +25,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 from django.core.cache import cache
@@ -64,7 +65,7 @@ def bump(event_id: int) -> None:
 
 
 def bump_own(name: str) -> None:
-    """Make stale what was stored with the version of its own called `name` (see `stored_for_slug`)."""
+    """Make stale what was stored with the version of its own called `name` (see `for_slug`)."""
     _bump(_own_version_key(name))
 
 
@@ -148,83 +149,54 @@ def _stored_or_built(key: str, stored: tuple | None, version: int, build: Callab
 _event_of_slug: dict[str, int] = {}
 
 
-def stored_for_slug(slug: str, *names: str, own: Sequence[str] = ()) -> list | None:
-    """What is stored under these names for the event at this address, read with the event's version in one
-    round trip, if every one was stored at the current version; else None.
+@dataclass(frozen=True)
+class Versions:
+    """The versions something was made at, or is no older than: its event's (`made_at`, a number), or with the
+    versions of their own named in `own`, all of them (a tuple, the event's first)."""
 
-    `own` names versions of their own that the values were also stored at, read in the same round trip: what
-    depends on more than the event is made stale by `bump_own` as well as by the event's edits.
-    """
-    found = _stored_for_slug(slug, names, own)
-    return None if found is None else found[0]
-
-
-def _stored_for_slug(slug: str, names: Sequence[str], own: Sequence[str]) -> tuple[list, int | tuple] | None:
-    """`stored_for_slug`, with the versions they were stored at."""
-    event_id = _event_of_slug.get(slug)
-    return None if event_id is None else _stored_now(event_id, names, own)
+    event_id: int
+    made_at: int | tuple[int, ...]
+    own: tuple[str, ...] = ()
 
 
-def _stored_now(event_id: int, names: Sequence[str], own: Sequence[str]) -> tuple[list, int | tuple] | None:
-    """What is stored under these names for the event, with the versions it was stored at, if every one was stored
-    at the current versions (read in the same round trip); else None."""
+def _stored_now(event_id: int, name: str, own: Sequence[str]) -> tuple[object, Versions] | None:
+    """What is stored under this name for the event, with the versions it was stored at, if they are the current
+    ones (read in the same round trip: the event's, and those of their own named in `own`, which make stale what
+    depends on more than the event); else None."""
     version_keys = _version_keys(event_id, own)
-    keys = [_key(event_id, name) for name in names]
+    key = _key(event_id, name)
     try:
-        found = cache.get_many([*version_keys, *keys])
+        found = cache.get_many([*version_keys, key])
     except Exception:
         logger.warning("The cache is unavailable", exc_info=True)
         return None
-    current = _made_at([found.get(key) for key in version_keys])
-    stored = [found.get(key) for key in keys]
-    if current is None or any(entry is None or entry[0] != current for entry in stored):
+    current = _made_at([found.get(version_key) for version_key in version_keys])
+    stored = found.get(key)
+    if current is None or stored is None or stored[0] != current:
         return None
-    return [entry[1] for entry in stored], current
+    return stored[1], Versions(event_id, current, tuple(own))
 
 
-def store_for_slug(event_id: int, slug: str, name: str, made_at: int | tuple[int, ...] | None, value) -> None:
-    """Keep `value` for the event at this address, made from rows read after its versions `made_at` were."""
-    if made_at is None:
-        return
-    _event_of_slug[slug] = event_id
-    store(_key(event_id, name), (made_at, value))
-
-
-def for_slug(slug: str, name: str, load: Callable[[], tuple[int, T] | None], *, own: Sequence[str] = ()) -> T | None:
-    """What `load` finds about the event at this address, remembered at the event's version (and `own`)."""
-    found = _for_slug(slug, name, load, own)
-    return None if found is None else found[0]
-
-
-def _for_slug(
-    slug: str, name: str, load: Callable[[], tuple[int, T] | None], own: Sequence[str]
-) -> tuple[T, int | tuple | None] | None:
-    """`for_slug`, with the versions the value is no older than, or None where they are not known."""
-    found = _stored_for_slug(slug, [name], own)
-    if found is not None:
-        (value,), made_at = found
-        return value, made_at
-    return _load_for_slug(slug, name, load, own)
-
-
-def load_for_slug(
+def for_slug(
     slug: str, name: str, load: Callable[[], tuple[int, T] | None], *, own: Sequence[str] = ()
-) -> T | None:
-    """What `load` finds about the event at this address, from the database, remembered at the event's version
-    (and the versions of their own named in `own`) for the next `for_slug` or `stored_for_slug`.
+) -> tuple[T, Versions | None] | None:
+    """What `load` finds about the event at this address, remembered at the event's version (and the versions of
+    their own named in `own`), with the versions it is no older than, or None for them where they are not known.
 
     `load` returns (the event's id, the value), or None when there is nothing to find, which is never
     remembered. A value is stored only when this process already knew which event the slug names, so that
     the versions it is stored under were read before the rows were.
     """
-    found = _load_for_slug(slug, name, load, own)
-    return None if found is None else found[0]
+    event_id = _event_of_slug.get(slug)
+    found = None if event_id is None else _stored_now(event_id, name, own)
+    return found if found is not None else _load_for_slug(slug, name, load, own)
 
 
 def _load_for_slug(
     slug: str, name: str, load: Callable[[], tuple[int, T] | None], own: Sequence[str]
-) -> tuple[T, int | tuple | None] | None:
-    """`load_for_slug`, with the versions read before the rows were, or None where they are not known."""
+) -> tuple[T, Versions | None] | None:
+    """`for_slug` from the database, with the versions read before the rows were, or None where they are not
+    known."""
     known = _event_of_slug.get(slug)
     made_at = _versions(known, own) if known is not None else None
     loaded = load()
@@ -234,8 +206,10 @@ def _load_for_slug(
     if event_id != known:
         _event_of_slug[slug] = event_id
         return value, None
-    store_for_slug(event_id, slug, name, made_at, value)
-    return value, made_at
+    if made_at is None:
+        return value, None
+    store(_key(event_id, name), (made_at, value))
+    return value, Versions(event_id, made_at, tuple(own))
 
 
 def event_and_version_at(slug: str) -> tuple[Event, int | None] | None:
@@ -251,35 +225,39 @@ def event_and_version_at(slug: str) -> tuple[Event, int | None] | None:
         return None if event is None else (event.pk, event)
 
     known = slug in _event_of_slug
-    found = _for_slug(slug, "event", load, ())
+    found = for_slug(slug, "event", load)
     if found is not None and not known:
         # Met here for the first time: now that this process knows the event, read its version, then the row.
         found = _load_for_slug(slug, "event", load, ())
-    return found
-
-
-# Which event the response stored for an address (scheme, host and path) belongs to, learnt when it was stored: a
-# response is then found with its event's version in one round trip (see program.middleware). An entry here
-# outlives the event's edits harmlessly: each bumps the version, which makes the stored response stale.
-_event_of_address: dict[str, int] = {}
-
-
-def public_response(address: str):
-    """The response stored whole for everyone at this address (scheme, host and path), if its event's version
-    still holds; else None."""
-    event_id = _event_of_address.get(address)
-    if event_id is None:
+    if found is None:
         return None
-    found = _stored_now(event_id, [f"public:{address}"], ())
-    return None if found is None else found[0][0]
+    event, versions = found
+    return event, None if versions is None else versions.made_at
 
 
-def store_public_response(event: Event, made_at: int | None, address: str, value) -> None:
-    """Keep a response that is the same for everyone at this address, made from rows no older than the event's
-    version `made_at`; only a published event's."""
-    if event.is_published and made_at is not None:
-        _event_of_address[address] = event.pk
-        store(_key(event.pk, f"public:{address}"), (made_at, value))
+# What the response stored for an address (scheme, host and path) was made from, learnt when it was stored: its
+# event and versions of its own, so that it is found with them in one round trip (see program.middleware), and
+# whether it is the same for a visitor who sends a cookie. An entry here outlives the edits harmlessly: each bumps
+# a version, which makes the stored response stale.
+_public_addresses: dict[str, tuple[int, tuple[str, ...], bool]] = {}
+
+
+def public_response(address: str, *, with_cookie: bool):
+    """The response stored whole for everyone at this address (scheme, host and path), if its versions still
+    hold and it is the same for a visitor who sends a cookie when this one does; else None."""
+    known = _public_addresses.get(address)
+    if known is None or (with_cookie and not known[2]):
+        return None
+    event_id, own, _ = known
+    found = _stored_now(event_id, f"public:{address}", own)
+    return None if found is None else found[0]
+
+
+def store_public_response(address: str, versions: Versions, value, *, whoever_asks: bool) -> None:
+    """Keep a response that is the same for everyone at this address, made from rows no older than `versions`;
+    `whoever_asks` if it is the same for a visitor who sends a cookie too."""
+    _public_addresses[address] = (versions.event_id, versions.own, whoever_asks)
+    store(_key(versions.event_id, f"public:{address}"), (versions.made_at, value))
 
 
 def stored_at(event_id: int, name: str, made_at: int | None, build: Callable[[], T]) -> T:

@@ -8,6 +8,7 @@ from django.utils.functional import cached_property
 from django.views.generic import ListView, TemplateView
 
 from . import caching, calendars, selectors
+from .middleware import offer
 from .models import Event
 from .templatetags.program_tags import meridiems
 
@@ -66,8 +67,8 @@ class CachedContentMixin:
 
     The content comes from `content_template` (Jinja2) and goes into the page's content block as
     `page_content`. The rest of the page, with the visitor's login state in the header, is rendered for
-    each request; for visitors who send no cookie, who all get the same page, it is offered to
-    `PublicResponseMiddleware` to be stored whole.
+    each request; the whole page is offered to be stored for visitors who send no cookie, who all get the
+    same page (see program.middleware).
     """
 
     content_template: str
@@ -77,7 +78,8 @@ class CachedContentMixin:
 
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
-        response.public_at = (self.event, self.made_at)
+        if self.event.is_published and self.made_at is not None:
+            offer(response, caching.Versions(self.event.pk, self.made_at))
         return response
 
     def get_context_data(self, **kwargs):
@@ -163,10 +165,10 @@ def agenda_calendar(request, slug):
     if found is None:
         raise Http404("No such event.")
     event, made_at = found
-    response = _calendar_response(
-        caching.agenda_calendar(event, made_at, base_url=request.build_absolute_uri("/")), f"{slug}.ics"
-    )
-    response.public_at = (event, made_at)
+    body = caching.agenda_calendar(event, made_at, base_url=request.build_absolute_uri("/"))
+    response = _calendar_response(body, f"{slug}.ics")
+    if event.is_published and made_at is not None:  # organizers preview an unpublished one
+        offer(response, caching.Versions(event.pk, made_at), whoever_asks=True)
     return response
 
 

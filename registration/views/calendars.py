@@ -8,6 +8,7 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from program import caching
+from program.middleware import offer
 
 from .. import invites, services, tokens
 from ..models import Registration
@@ -30,15 +31,15 @@ def invite(request, slug, pk, signature):
 
     Like the feed, it needs no sign-in, so it opens on a phone or in a calendar app that imports a link. It is
     remembered at the event's version and at the registration's own (see registration.signals), so an edit
-    of either is in the next download.
+    of either is in the next download; it reads nothing of the visitor's, so it is offered to be stored whole
+    for whoever asks at its address.
     """
-    found = caching.for_slug(
-        slug, f"invite:{pk}-{signature}", lambda: _invite(slug, pk, signature), own=[invites.version_name(pk)]
-    )
+    own = [invites.version_name(pk)]
+    found = caching.for_slug(slug, f"invite:{pk}-{signature}", lambda: _invite(slug, pk, signature), own=own)
     if found is None:
         raise Http404("No such invite.")
-    body, method = found
-    return _calendar(body, f"{slug}-invite.ics", method=method)
+    (body, method), versions = found
+    return offer(_calendar(body, f"{slug}-invite.ics", method=method), versions, whoever_asks=True)
 
 
 def _invite(slug: str, pk: int, signature: str) -> tuple[int, tuple[bytes, str]] | None:
@@ -56,21 +57,22 @@ def _invite(slug: str, pk: int, signature: str) -> tuple[int, tuple[bytes, str]]
 def personal_feed(request, slug, token):
     """A calendar app's subscription: the secret token is the only key, so an unknown or revoked one is 404.
 
-    Calendar apps poll this address, so a token found good is remembered in the cache at the event's version,
-    beside the calendar itself: one round trip answers the next poll. Cancelling the registration or giving the
-    feed a new address bumps that version (see registration.signals), so a revoked token stops at once.
+    A token found good is remembered in the cache at the event's version, and the feed is offered to be stored
+    whole for whoever asks at its address, so a calendar app's next poll is one round trip to the cache.
+    Cancelling the registration or giving the feed a new address bumps that version (see
+    registration.signals), so a revoked token stops at once.
     """
-    base_url = request.build_absolute_uri("/")
-    token_name = f"feed:{token}"  # names are hashed into keys
-    stored = caching.stored_for_slug(slug, token_name, caching.agenda_calendar_name(base_url))
-    if stored is not None:  # the token and the calendar, with the version, in one round trip
-        return _calendar(stored[1], f"{slug}.ics")
-    event_id = caching.load_for_slug(slug, token_name, lambda: _feed_event(slug, token))
-    event_and_version = caching.event_and_version_at(slug) if event_id is not None else None
+    found = caching.for_slug(slug, f"feed:{token}", lambda: _feed_event(slug, token))
+    event_and_version = caching.event_and_version_at(slug) if found is not None else None
     if event_and_version is None:
         raise Http404("No such calendar feed.")
     event, made_at = event_and_version
-    return _calendar(invites.personal_feed(event, made_at, base_url=base_url), f"{slug}.ics")
+    body = invites.personal_feed(event, made_at, base_url=request.build_absolute_uri("/"))
+    response = _calendar(body, f"{slug}.ics")
+    token_versions = found[1]
+    if token_versions is not None and token_versions.made_at == made_at:  # both read at the version it is kept at
+        offer(response, token_versions, whoever_asks=True)
+    return response
 
 
 def _feed_event(slug: str, token: str) -> tuple[int, int] | None:

@@ -209,6 +209,30 @@ def test_a_query_string_or_a_cookie_is_answered_by_the_view(client, event, views
     assert views_run == [event.slug] * 3
 
 
+def test_the_agenda_calendar_which_reads_nothing_of_the_visitors_is_answered_from_the_store_with_a_cookie_too(
+    client, event, views_run
+):
+    first = client.get(url("agenda-calendar", event))
+    client.force_login(UserFactory())
+
+    again = client.get(url("agenda-calendar", event))
+
+    assert views_run == [event.slug]
+    assert again.content == first.content
+
+
+def test_an_unpublished_agenda_calendar_an_organizer_previews_is_not_stored_for_anyone(client, event, views_run):
+    event.is_published = False
+    event.save()
+    client.force_login(StaffFactory())
+    assert client.get(url("agenda-calendar", event)).status_code == 200
+    assert client.get(url("agenda-calendar", event)).status_code == 200
+    client.logout()
+
+    assert client.get(url("agenda-calendar", event)).status_code == 404
+    assert views_run == [event.slug] * 3
+
+
 def test_the_stored_agenda_calendar_is_kept_per_scheme(client, event):
     secure = client.get(url("agenda-calendar", event), secure=True).content
     plain = client.get(url("agenda-calendar", event)).content

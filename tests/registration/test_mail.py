@@ -274,8 +274,11 @@ def download_invite(client, registration, times=3):
     return response, Calendar.from_ical(response.content).walk("VEVENT")[0]
 
 
-def test_a_downloaded_invite_is_answered_from_the_cache_alone(client, event, django_assert_num_queries):
+@pytest.mark.parametrize("cookie", [False, True], ids=["calendar app", "browser with a cookie"])
+def test_a_downloaded_invite_is_answered_from_the_cache_alone(client, event, django_assert_num_queries, cookie):
     registration = register(event)
+    if cookie:
+        client.cookies["csrftoken"] = "a" * 32
     download_invite(client, registration)
 
     with django_assert_num_queries(0):
@@ -336,9 +339,12 @@ def revoke(registration, how):
         registration.event.save()
 
 
+@pytest.mark.parametrize("cookie", [False, True], ids=["calendar app", "browser with a cookie"])
 @pytest.mark.parametrize("how", ["reset", "delete account", "unpublish"])
-def test_a_remembered_invite_address_stops_working_at_once_when_revoked(client, event, how):
+def test_a_remembered_invite_address_stops_working_at_once_when_revoked(client, event, how, cookie):
     registration = register(event)
+    if cookie:
+        client.cookies["csrftoken"] = "a" * 32
     url = tokens.invite_path(registration)
     download_invite(client, registration)
 
@@ -384,9 +390,12 @@ def test_a_polled_feed_is_answered_from_the_cache_alone(client, event, django_as
     assert client.get(f"/events/{event.slug}/feed/{registration.feed_token[:-1]}.ics").status_code == 404
 
 
+@pytest.mark.parametrize("cookie", [False, True], ids=["calendar app", "browser with a cookie"])
 @pytest.mark.parametrize("how", ["cancel", "reset", "delete account", "unpublish"])
-def test_a_remembered_feed_token_stops_working_at_once_when_revoked(client, event, how):
+def test_a_remembered_feed_token_stops_working_at_once_when_revoked(client, event, how, cookie):
     registration = register(event)
+    if cookie:
+        client.cookies["csrftoken"] = "a" * 32
     url = f"/events/{event.slug}/feed/{registration.feed_token}.ics"
     warm_feed(client, url)
 
