@@ -12,9 +12,10 @@ Only what is the same for everyone who gets it is stored:
 - the content block of a page, rendered from the event and its agenda alone (the header around it,
   which says who is logged in and carries their CSRF token, is rendered for each request);
 - the public agenda's .ics, which is the same for everyone;
-- whole responses for visitors who send no cookie: anonymous, without messages or a CSRF token, they
-  all get the same bytes (stored only for published events, and only where no cookie was set), which
-  `middleware.PublicResponseMiddleware` serves before sessions, CSRF and the login are looked at;
+- whole responses, served by `middleware.PublicResponseMiddleware` before sessions, CSRF and the login
+  are looked at: pages for visitors who send no cookie (anonymous, without messages or a CSRF token, they
+  all get the same bytes; only a published event's, and only where no cookie was set), and calendars that
+  read nothing of the visitor's for whoever asks at their address;
 - what other apps keep beside these at the event's version, such as a registration's invite, which is
   also stored at a version of its own, made stale by `bump_own` when the registration changes.
 
@@ -26,7 +27,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from django.core.cache import cache
 from django.template import engines
@@ -239,24 +240,29 @@ def event_and_version_at(slug: str) -> tuple[Event, int | None] | None:
 # event and versions of its own, so that it is found with them in one round trip (see program.middleware), and
 # whether it is the same for a visitor who sends a cookie. An entry here outlives the edits harmlessly: each bumps
 # a version, which makes the stored response stale.
-_public_addresses: dict[str, tuple[int, tuple[str, ...], bool]] = {}
+class _PublicAddress(NamedTuple):
+    event_id: int
+    own: tuple[str, ...]
+    whoever_asks: bool
+
+
+_public_addresses: dict[str, _PublicAddress] = {}
 
 
 def public_response(address: str, *, with_cookie: bool):
     """The response stored whole for everyone at this address (scheme, host and path), if its versions still
     hold and it is the same for a visitor who sends a cookie when this one does; else None."""
     known = _public_addresses.get(address)
-    if known is None or (with_cookie and not known[2]):
+    if known is None or (with_cookie and not known.whoever_asks):
         return None
-    event_id, own, _ = known
-    found = _stored_now(event_id, f"public:{address}", own)
+    found = _stored_now(known.event_id, f"public:{address}", known.own)
     return None if found is None else found[0]
 
 
 def store_public_response(address: str, versions: Versions, value, *, whoever_asks: bool) -> None:
     """Keep a response that is the same for everyone at this address, made from rows no older than `versions`;
     `whoever_asks` if it is the same for a visitor who sends a cookie too."""
-    _public_addresses[address] = (versions.event_id, versions.own, whoever_asks)
+    _public_addresses[address] = _PublicAddress(versions.event_id, versions.own, whoever_asks)
     store(_key(versions.event_id, f"public:{address}"), (versions.made_at, value))
 
 
