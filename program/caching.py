@@ -307,8 +307,4 @@ def agenda_calendar(event: Event, made_at: int | None, *, base_url: str) -> byte
     def build() -> bytes:
         return calendars.agenda_calendar(event, agenda_sessions(event), base_url=base_url)
 
-    return stored_at(event.pk, agenda_calendar_name(base_url), made_at, build)
-
-
-def agenda_calendar_name(base_url: str) -> str:
-    return f"agenda.ics:{base_url}"
+    return stored_at(event.pk, f"agenda.ics:{base_url}", made_at, build)

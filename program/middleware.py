@@ -59,9 +59,8 @@ class PublicResponseMiddleware:
             body, headers = stored
             return HttpResponse(body, headers=headers)
         response = self.get_response(request)
-        offered = getattr(response, "for_everyone", None)
-        if offered is not None and (offered[1] or not with_cookie) and same_for_everyone(response):
-            versions, whoever_asks = offered
+        versions, whoever_asks = getattr(response, "for_everyone", (None, False))
+        if versions is not None and (whoever_asks or not with_cookie) and same_for_everyone(response):
             stored = (response.content, dict(response.items()))
             caching.store_public_response(address, versions, stored, whoever_asks=whoever_asks)
         return response

@@ -62,6 +62,14 @@ class EventPageMixin:
         return context
 
 
+def _offer_if_published(response, event: Event, made_at: int | None, *, whoever_asks: bool = False):
+    """Offer a page of the event to be stored for everyone (see program.middleware): only a published event's,
+    since organizers preview unpublished ones, and only when the version its row is no older than is known."""
+    if event.is_published and made_at is not None:
+        offer(response, caching.Versions(event.pk, made_at), whoever_asks=whoever_asks)
+    return response
+
+
 class CachedContentMixin:
     """Renders the page's content once per version of the event and reuses it (see program.caching).
 
@@ -77,10 +85,7 @@ class CachedContentMixin:
         raise NotImplementedError
 
     def get(self, request, *args, **kwargs):
-        response = super().get(request, *args, **kwargs)
-        if self.event.is_published and self.made_at is not None:
-            offer(response, caching.Versions(self.event.pk, self.made_at))
-        return response
+        return _offer_if_published(super().get(request, *args, **kwargs), self.event, self.made_at)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -166,10 +171,7 @@ def agenda_calendar(request, slug):
         raise Http404("No such event.")
     event, made_at = found
     body = caching.agenda_calendar(event, made_at, base_url=request.build_absolute_uri("/"))
-    response = _calendar_response(body, f"{slug}.ics")
-    if event.is_published and made_at is not None:  # organizers preview an unpublished one
-        offer(response, caching.Versions(event.pk, made_at), whoever_asks=True)
-    return response
+    return _offer_if_published(_calendar_response(body, f"{slug}.ics"), event, made_at, whoever_asks=True)
 
 
 def session_calendar(request, slug, pk):
