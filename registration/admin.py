@@ -1,8 +1,5 @@
 """Organizer admin for registrations: filters, CSV export, and actions that go through the services."""
 
-import csv
-from datetime import UTC, datetime
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -11,14 +8,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from import_export.formats.base_formats import CSV
 
 from program.admin import EventAdmin as ProgramEventAdmin
 from program.models import Event
-from program.resources import neutralise_formula
 
 from . import services
 from .models import Notification, Question, Registration
 from .notifications import Kind, owe
+from .resources import FullRegistrationResource, RegistrationResource
 from .views.badges import build_badges_action
 
 
@@ -37,56 +35,12 @@ class CheckedInFilter(admin.SimpleListFilter):
         return queryset
 
 
-# What each export holds: the roster is what most organizer tasks need; "full" adds needs, consent and
-# the event's own questions, for catering, access and recording planning.
-ROSTER_COLUMNS = [
-    ("Registration", lambda r: r.pk),
-    ("Event", lambda r: r.event.slug),
-    ("Badge name", lambda r: r.badge_name),
-    ("Email", lambda r: r.user.email if r.user else ""),
-    ("Affiliation", lambda r: r.affiliation),
-    ("Career stage", lambda r: r.get_career_stage_display() if r.career_stage else ""),
-    ("Mode", lambda r: r.get_mode_display()),
-    ("Status", lambda r: r.get_status_display()),
-    ("Virtual seat while waitlisted", lambda r: "yes" if r.virtual_meanwhile else ""),
-    ("Registered at (UTC)", lambda r: _utc(r.created_at)),
-    ("Checked in at (UTC)", lambda r: _utc(r.checked_in_at)),
-]
-NEEDS_COLUMNS = [
-    ("Pronouns", lambda r: r.pronouns),
-    ("Dietary needs", lambda r: r.dietary_needs),
-    ("Accessibility needs", lambda r: r.accessibility_needs),
-    ("Consents to recording and photos", lambda r: {True: "yes", False: "no"}.get(r.consent_recording, "")),
-    ("Consent given at (UTC)", lambda r: _utc(r.consent_recording_at)),
-    ("Consent wording version", lambda r: r.consent_wording_version),
-]
+# What each export link offers, by its `contents`: the roster is what most organizer tasks need; "full"
+# adds needs, consent and the event's own questions, for catering, access and recording planning.
 EXPORTS = {
-    "roster": ("names, affiliations, mode and status", ROSTER_COLUMNS),
-    "full": ("the roster plus needs, consent and the event's own questions", ROSTER_COLUMNS + NEEDS_COLUMNS),
+    "roster": ("names, affiliations, mode and status", RegistrationResource),
+    "full": ("the roster plus needs, consent and the event's own questions", FullRegistrationResource),
 }
-
-
-def _utc(moment: datetime | None) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if moment else ""
-
-
-def registrations_csv(registrations, *, filename: str, contents: str = "roster") -> HttpResponse:
-    """A spreadsheet-safe CSV of one of the EXPORTS: cells that start like a formula are neutralised."""
-    _, columns = EXPORTS[contents]
-    registrations = list(registrations.select_related("event", "user"))
-    questions = []
-    if contents == "full":
-        questions = sorted({item["question"] for r in registrations for item in r.extra_answers.values()})
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.write("\ufeff")  # so spreadsheet programs read UTF-8 names correctly
-    writer = csv.writer(response)
-    writer.writerow([title for title, _ in columns] + questions)
-    for registration in registrations:
-        extra = {item["question"]: item["answer"] for item in registration.extra_answers.values()}
-        row = [value(registration) for _, value in columns] + [extra.get(q, "") for q in questions]
-        writer.writerow([neutralise_formula(cell) for cell in row])
-    return response
 
 
 class CapacityForm(forms.Form):
@@ -240,14 +194,19 @@ class RegistrationAdmin(admin.ModelAdmin):
             changelist = self.get_changelist_instance(request)
         except IncorrectLookupParameters:
             return HttpResponseBadRequest("The filter in this link is not valid; open the list and filter again.")
-        queryset = changelist.get_queryset(request)
-        return registrations_csv(queryset, filename=self._csv_name(request, contents), contents=contents)
+        return self._export_csv(request, changelist.get_queryset(request), contents)
 
-    def _csv_name(self, request, contents: str) -> str:
-        """The file name says whose data and which columns: 'registrations-<event>-<roster|full>-<date>.csv'."""
+    def _export_csv(self, request, queryset, contents: str) -> HttpResponse:
+        """One of the EXPORTS, as 'registrations-<event slug or all-events>-<contents>-<date>.csv'."""
+        _, resource_class = EXPORTS[contents]
+        dataset = resource_class().export(queryset)
         event = Event.objects.filter(pk=request.GET.get("event__id__exact")).first()
         scope = event.slug if event else "all-events"
-        return f"registrations-{scope}-{contents}-{timezone.localdate():%Y-%m-%d}.csv"
+        filename = f"registrations-{scope}-{contents}-{timezone.localdate():%Y-%m-%d}.csv"
+        # The byte-order mark makes spreadsheet programs read UTF-8 names correctly.
+        response = HttpResponse("\ufeff" + CSV().export_data(dataset), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
 
     def capacity_view(self, request, event_id):
         event = get_object_or_404(Event, pk=event_id)
@@ -314,7 +273,7 @@ class RegistrationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Export selected as CSV (roster, needs and consent)")
     def export_selected_csv(self, request, queryset):
-        return registrations_csv(queryset, filename=self._csv_name(request, "full"), contents="full")
+        return self._export_csv(request, queryset, "full")
 
 
 @admin.register(Question)

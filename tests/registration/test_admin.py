@@ -200,3 +200,63 @@ def test_unknown_export_is_a_clear_400(staff_client):
 
     assert response.status_code == 400
     assert b"Unknown export 'everything'" in response.content
+
+
+def test_full_export_neutralises_a_question_that_starts_like_a_formula_in_its_header(staff_client):
+    event = EventFactory()
+    RegistrationFactory(event=event, extra_answers={"1": {"question": '=HYPERLINK("http://evil")', "answer": "=1+1"}})
+
+    response = staff_client.get(reverse("admin:registration_export") + f"?event__id__exact={event.pk}&contents=full")
+
+    header, row = read_csv(response)
+    assert (header[-1], row[-1]) == ('\'=HYPERLINK("http://evil")', "'=1+1")
+
+
+def test_full_export_has_a_column_for_each_question_answered_in_the_selection(staff_client):
+    event = EventFactory()
+    RegistrationFactory(event=event, badge_name="Ada", extra_answers={"1": {"question": "T-shirt", "answer": "M"}})
+    RegistrationFactory(event=event, badge_name="Bea", extra_answers={"2": {"question": "email", "answer": "b@x.org"}})
+    RegistrationFactory(extra_answers={"3": {"question": "Other event's question", "answer": "no"}})
+
+    response = staff_client.get(reverse("admin:registration_export") + f"?event__id__exact={event.pk}&contents=full")
+
+    rows = read_csv(response)
+    assert rows[0][-3:] == ["Consent wording version", "T-shirt", "email"]
+    assert sorted((row[2], *row[-2:]) for row in rows[1:]) == [("Ada", "M", ""), ("Bea", "", "b@x.org")]
+
+
+def test_export_selected_action_exports_the_full_columns_of_the_selection(staff_client):
+    chosen = RegistrationFactory(badge_name="Chosen", dietary_needs="vegan")
+    RegistrationFactory(badge_name="Not chosen")
+
+    response = staff_client.post(
+        reverse(CHANGELIST), {"action": "export_selected_csv", "_selected_action": [chosen.pk]}
+    )
+
+    rows = read_csv(response)
+    assert response.content.startswith("\ufeff".encode())
+    assert 'filename="registrations-all-events-full-' in response["Content-Disposition"]
+    assert [dict(zip(rows[0], row, strict=True))["Dietary needs"] for row in rows[1:]] == ["vegan"]
+
+
+def test_export_is_refused_without_view_permission(client):
+    client.force_login(UserFactory(is_staff=True))
+
+    response = client.get(reverse("admin:registration_export") + "?contents=roster")
+
+    assert response.status_code == 403
+
+
+def test_export_query_count_does_not_grow_with_rows(staff_client):
+    def queries_for(count):
+        event = EventFactory()
+        for number in range(count):
+            RegistrationFactory(event=event, extra_answers={"1": {"question": f"Q{number}", "answer": "a"}})
+        with CaptureQueriesContext(connection) as captured:
+            response = staff_client.get(
+                reverse("admin:registration_export") + f"?event__id__exact={event.pk}&contents=full"
+            )
+        assert len(read_csv(response)) == count + 1
+        return len(captured)
+
+    assert queries_for(10) == queries_for(2)
