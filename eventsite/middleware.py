@@ -1,12 +1,12 @@
 """Request handling of our own: the client's address behind our proxies, auditlog's request context for requests
-that can change something, and the security headers Django does not set itself (Content-Security-Policy on
-pages, Permissions-Policy)."""
+that can change something, and the security headers Django does not set itself (Content-Security-Policy through
+django-csp, Permissions-Policy)."""
 
 import functools
 
 from auditlog.middleware import AuditlogMiddleware as AuditlogContextMiddleware
-from csp.constants import HEADER, UNSAFE_INLINE
-from csp.utils import build_policy
+from csp.constants import UNSAFE_INLINE
+from csp.middleware import CSPMiddleware, PolicyParts
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import reverse
@@ -80,37 +80,20 @@ class AuditlogMiddleware(AuditlogContextMiddleware):
         return client_address(request) or None
 
 
-def _is_html(response: HttpResponseBase) -> bool:
-    return response.get("Content-Type", "").startswith("text/html")
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's middleware, with one difference for the admin, through the hook django-csp documents for it.
 
-
-class ContentSecurityPolicyMiddleware:
-    """The policy in settings.CONTENT_SECURITY_POLICY (django-csp's format), sent on HTML pages only.
-
-    A badge PDF opens inline, and Chrome's PDF viewer is an <embed> that `object-src 'none'` would
-    block (crbug.com/271452); calendars, JSON and PDFs run no script, so they go without a policy.
-    The Django admin and the admin pages of django-import-export and django-auditlog carry inline
-    `<style>` blocks and `style=` attributes we do not control, so there, and only there, styles may
-    be inline; scripts stay 'self' everywhere. Django's own debug pages for 404 and 500 (DEBUG only) are
-    styled inline too, and go without.
-
-    The site uses no nonce and no per-view policy, so the header is one of these two strings, built once
-    with django-csp's `build_policy` when the middleware is loaded. django-csp's own middleware built it
-    again for every page: a quarter of the CPU of a page served from the cache (bench/history.md).
+    The Django admin and the admin pages of django-import-export and django-auditlog carry inline `<style>`
+    blocks and `style=` attributes we do not control, so there, and only there, styles may be inline; scripts
+    stay 'self' everywhere. A view that needs another policy says so with django-csp's decorators (the badge
+    PDFs, which Chrome's viewer shows in an <embed> that `object-src 'none'` would block, are `csp_exempt`).
     """
 
-    def __init__(self, get_response):
-        self.get_response = get_response
-        self.policy = build_policy()
-        self.admin_policy = build_policy(update={"style-src": [UNSAFE_INLINE]})
-
-    def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        response = self.get_response(request)
-        if settings.DEBUG and response.status_code in (404, 500):
-            return response
-        if _is_html(response) and HEADER not in response:
-            response[HEADER] = self.admin_policy if request.path_info.startswith(_admin_prefix()) else self.policy
-        return response
+    def get_policy_parts(self, request, response, report_only=False) -> PolicyParts:
+        parts = super().get_policy_parts(request, response, report_only)
+        if request.path_info.startswith(_admin_prefix()):
+            parts.update = {**(parts.update or {}), "style-src": [UNSAFE_INLINE]}
+        return parts
 
 
 @functools.cache

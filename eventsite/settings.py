@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -62,14 +63,17 @@ INSTALLED_APPS = [
     "allauth.account",
     "import_export",
     "auditlog",
+    "csp",
     "program",
     "registration",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Right after SecurityMiddleware, so every response gets the headers, even one an inner middleware answers.
+    "eventsite.middleware.ContentSecurityPolicyMiddleware",
+    "eventsite.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "program.middleware.PublicResponseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -97,14 +101,6 @@ TEMPLATES = [
             ],
         },
     },
-    {
-        # The agenda and speakers pages' content only (program/jinja.py); the names end in .jinja.
-        "BACKEND": "django.template.backends.jinja2.Jinja2",
-        "NAME": "jinja2",
-        "DIRS": [BASE_DIR / "templates"],
-        "APP_DIRS": False,
-        "OPTIONS": {"environment": "program.jinja.environment"},
-    },
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
@@ -114,7 +110,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "eventsite.cache.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     # Sessions are read from Redis on every signed-in request and kept in the database as well; a cache
     # private to each process (the embedded default) would let one process miss another's logout.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
@@ -207,6 +203,13 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2, "socket_timeout": 5}
 CELERY_TIMEZONE = "UTC"
+# The task modules a worker loads (program.tasks is found by autodiscovery; registration's tasks are a package).
+CELERY_IMPORTS = [
+    "registration.tasks.badges",
+    "registration.tasks.mail",
+    "registration.tasks.notices",
+    "registration.tasks.privacy",
+]
 # A registration must not wait on a broker outage: publish once, and let the sweep deliver what was owed.
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULE = {
@@ -214,7 +217,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "registration.tasks.mail.sweep_notifications",
         "schedule": env.float("NOTIFICATION_SWEEP_SECONDS", default=60.0),
     },
-    "queue-reminders": {"task": "registration.tasks.mail.queue_reminders", "schedule": 15 * 60.0},
+    "queue-reminders": {"task": "registration.tasks.notices.queue_reminders", "schedule": 15 * 60.0},
     "erase-expired-answers": {"task": "registration.tasks.privacy.erase_expired_answers", "schedule": 6 * 3600.0},
 }
 # Seconds an owed notice may wait for its task before the sweep delivers it instead.
@@ -252,12 +255,9 @@ LOGGING = {
     },
 }
 
-# Content-Security-Policy (django-csp 4.0) and Permissions-Policy, set by eventsite/middleware.py.
-# Pages load scripts, styles, fonts and images from this site only: no inline script or style
-# (`data:` images for the admin's and the browsers' own icons). The admin alone may use inline
-# styles, which Django's and its add-ons' templates contain; see ContentSecurityPolicyMiddleware.
-from csp.constants import NONE, SELF  # noqa: E402
-
+# Content-Security-Policy (django-csp 4.0): pages load scripts, styles, fonts and images from this site only,
+# with no inline script or style (`data:` images for the admin's and the browsers' own icons). The admin alone
+# may use inline styles, which Django's and its add-ons' templates contain (eventsite/middleware.py).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -272,8 +272,3 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     },
 }
-INSTALLED_APPS.append("csp")
-# Right after SecurityMiddleware, so every page gets the headers, even one an inner middleware answers.
-_after_security = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1
-MIDDLEWARE.insert(_after_security, "eventsite.middleware.PermissionsPolicyMiddleware")
-MIDDLEWARE.insert(_after_security, "eventsite.middleware.ContentSecurityPolicyMiddleware")

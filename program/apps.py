@@ -8,7 +8,7 @@ class ProgramConfig(AppConfig):
     def ready(self):
         from auditlog.registry import auditlog
 
-        from . import models, signals  # noqa: F401 - connects the cache-busting receivers
+        from . import models, signals  # noqa: F401 - connects the receivers that make new versions
 
         for model in (
             models.Event,

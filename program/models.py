@@ -63,6 +63,8 @@ class Event(models.Model):
         help_text="Days after the event ends before attendees' personal answers are erased; counts are kept.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Also moved by every edit of what the event's public pages show (program.signals): the version those pages
+    # and calendars are cached and validated at (program.caching).
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = EventQuerySet.as_manager()
@@ -198,33 +200,6 @@ class SessionKind(models.TextChoices):
     MEAL = "meal", "Meal"
 
 
-class SessionQuerySet(models.QuerySet):
-    def for_agenda(self):
-        """Sessions with their people and talks as objects, in a fixed number of queries, for the session page.
-
-        The agenda, the speakers page and the calendars read plain values instead (`selectors.agenda_sessions`).
-
-        Each session gets its people as `listed_people` and its talks as `listed_talks`, each talk its
-        speakers as `listed_speakers`: plain lists in their order. Lists, not the related managers' `.all()`,
-        because a prefetch into a manager builds a queryset for every row, over a third of the time it took
-        to read the agenda (bench/history.md).
-
-        Called as `event.sessions.for_agenda()`, each session gets that event object without a join.
-        """
-        people = SessionPerson.objects.select_related("person")
-        speakers = TalkSpeaker.objects.select_related("person")
-        return self.prefetch_related(
-            models.Prefetch("people", queryset=people, to_attr="listed_people"),
-            models.Prefetch(
-                "talks",
-                queryset=Talk.objects.prefetch_related(
-                    models.Prefetch("speaker_links", queryset=speakers, to_attr="listed_speakers")
-                ),
-                to_attr="listed_talks",
-            ),
-        )
-
-
 class Session(models.Model):
     """A block of the agenda: a keynote, a talk session, a panel, a break."""
 
@@ -242,8 +217,6 @@ class Session(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-
-    objects = SessionQuerySet.as_manager()
 
     class Meta:
         ordering = ["start", "end", "pk"]

@@ -1,35 +1,32 @@
-"""Cache busting: an edit that can change an event's public pages makes their stored renderings stale.
+"""A new version of an event's public pages: an edit of what they show moves the event's `updated_at`.
 
-Each receiver finds the events a saved or deleted row shows on (before and after a move to another
-session or event) and bumps their versions twice: at once, so nothing stored before the edit is used
-again, and once the transaction commits, since a request in between still reads the old rows and may
-store them under the version bumped first. Connected in `ProgramConfig.ready()`.
+Each receiver finds the events a saved or deleted row shows on (before and after a move to another session or
+event) and moves their `updated_at` in the edit's own transaction, so the new version and the new rows commit
+together and roll back together (program.caching). Once the edit commits, a task builds the pages at the new
+version (program.tasks). Connected in `ProgramConfig.ready()`.
 """
 
 from collections.abc import Iterable
 
-from django.db import transaction
 from django.db.models import Model, Q
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
+from django.utils import timezone
 
-from . import caching
+from eventsite.celery import queue_on_commit
+
 from .models import Event, EventRole, Person, Recording, Session, SessionPerson, Talk, TalkSpeaker
+from .tasks import warm_event_pages
 
 
-def bump(event_ids: Iterable[int | None]) -> None:
-    for event_id in {event_id for event_id in event_ids if event_id is not None}:
-        _now_and_on_commit(caching.bump, event_id)
-
-
-def bump_own(names: Iterable[str]) -> None:
-    """The same for versions of their own (see `caching.bump_own`), such as a registration's."""
-    for name in set(names):
-        _now_and_on_commit(caching.bump_own, name)
-
-
-def _now_and_on_commit(bump_one, value) -> None:
-    bump_one(value)
-    transaction.on_commit(lambda: bump_one(value))
+def new_version(event_ids: Iterable[int | None], *, saved: Event | None = None) -> None:
+    """Move the events' `updated_at` (but the event just `saved`, whose own save did) and warm their pages on
+    commit."""
+    event_ids = {event_id for event_id in event_ids if event_id is not None}
+    moved = event_ids - {saved.pk} if saved is not None else event_ids
+    if moved:
+        Event.objects.filter(pk__in=moved).update(updated_at=timezone.now())
+    for event_id in event_ids:
+        queue_on_commit(warm_event_pages, event_id=event_id)
 
 
 def _events_of_sessions(session_ids: Iterable[int]) -> list[int]:
@@ -78,15 +75,16 @@ def row_moving(sender, instance, raw=False, **kwargs):
         return
     stored = sender.objects.filter(pk=instance.pk).first()
     if stored is not None:
-        bump(events_of(stored))
+        new_version(events_of(stored))
 
 
-def row_saved(sender, instance, **kwargs):
-    bump(events_of(instance))
+def row_saved(sender, instance, raw=False, **kwargs):
+    if not raw:
+        new_version(events_of(instance), saved=instance if isinstance(instance, Event) else None)
 
 
 def row_deleted(sender, instance, **kwargs):
-    bump(events_of(instance))
+    new_version(events_of(instance))
 
 
 def speakers_changed(sender, instance, action, reverse, pk_set, **kwargs):
@@ -94,17 +92,17 @@ def speakers_changed(sender, instance, action, reverse, pk_set, **kwargs):
     if action not in ("post_add", "post_remove", "pre_clear"):
         return
     if not reverse:
-        bump(events_of(instance))
+        new_version(events_of(instance))
     elif action == "pre_clear":
-        bump(_events_of_person(instance.pk))
+        new_version(_events_of_person(instance.pk))
     else:
-        bump(_events_of_talks(pk_set or ()))
+        new_version(_events_of_talks(pk_set or ()))
 
 
 for model in SHOWN:
     label = model._meta.label_lower
-    post_save.connect(row_saved, sender=model, dispatch_uid=f"program.caching.saved.{label}")
-    post_delete.connect(row_deleted, sender=model, dispatch_uid=f"program.caching.deleted.{label}")
+    post_save.connect(row_saved, sender=model, dispatch_uid=f"program.version.saved.{label}")
+    post_delete.connect(row_deleted, sender=model, dispatch_uid=f"program.version.deleted.{label}")
 for model in MOVABLE:
-    pre_save.connect(row_moving, sender=model, dispatch_uid=f"program.caching.moving.{model._meta.label_lower}")
-m2m_changed.connect(speakers_changed, sender=Talk.speakers.through, dispatch_uid="program.caching.speakers")
+    pre_save.connect(row_moving, sender=model, dispatch_uid=f"program.version.moving.{model._meta.label_lower}")
+m2m_changed.connect(speakers_changed, sender=Talk.speakers.through, dispatch_uid="program.version.speakers")

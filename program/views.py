@@ -1,16 +1,22 @@
 """Public pages of an event: home, agenda, speakers, committee, recordings, calendars."""
 
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import cached_property
+from django.utils.decorators import method_decorator
 from django.views.generic import ListView, TemplateView
 
-from . import caching, calendars, selectors
-from .middleware import offer
+from . import caching, calendars, content, selectors
+from .http import (
+    calendar_response,
+    conditional_calendar,
+    conditional_page,
+    for_cookieless_visitors,
+    private,
+    public,
+    visible_event,
+)
 from .models import Event
-from .templatetags.program_tags import meridiems
 
 
 def home(request):
@@ -40,21 +46,9 @@ class EventListView(ListView):
 class EventPageMixin:
     """Finds the event in the URL: published, or any event for staff previewing it."""
 
-    @cached_property
-    def _event_and_version(self) -> tuple[Event, int | None]:
-        found = selectors.event_and_version_for_visitor(slug=self.kwargs["slug"], user=self.request.user)
-        if found is None:
-            raise Http404("No such event.")
-        return found
-
     @property
     def event(self) -> Event:
-        return self._event_and_version[0]
-
-    @property
-    def made_at(self) -> int | None:
-        """The event's version that its row is no older than: what is rendered from it can be kept at it."""
-        return self._event_and_version[1]
+        return visible_event(self.request, self.kwargs["slug"])
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -62,37 +56,25 @@ class EventPageMixin:
         return context
 
 
-def _offer_if_published(response, event: Event, made_at: int | None, *, whoever_asks: bool = False):
-    """Offer a page of the event to be stored for everyone (see program.middleware): only a published event's,
-    since organizers preview unpublished ones, and only when the version its row is no older than is known."""
-    if event.is_published and made_at is not None:
-        offer(response, caching.Versions(event.pk, made_at), whoever_asks=whoever_asks)
-    return response
+class CachedPageMixin(EventPageMixin):
+    """A page whose content is the same for everyone (program.content) inside a header that says who is logged in.
 
-
-class CachedContentMixin:
-    """Renders the page's content once per version of the event and reuses it (see program.caching).
-
-    The content comes from `content_template` (Jinja2) and goes into the page's content block as
-    `page_content`. The rest of the page, with the visitor's login state in the header, is rendered for
-    each request; the whole page is offered to be stored for visitors who send no cookie, who all get the
-    same page (see program.middleware).
+    Visitors who send no cookie all get the same page: it is kept whole at the event's version and validated by
+    it (a 304 when they have it already). Everyone else gets the page rendered around the kept content, private.
     """
 
-    content_template: str
-
-    def content_context(self, event: Event) -> dict:
-        raise NotImplementedError
-
     def get(self, request, *args, **kwargs):
-        return _offer_if_published(super().get(request, *args, **kwargs), self.event, self.made_at)
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["page_content"] = caching.page_content(
-            self.event, self.made_at, self.content_template, self.content_context
-        )
-        return context
+        if request.COOKIES:
+            return private(super().get(request, *args, **kwargs))
+        name = f"page:{request.path}"
+        page = caching.get(self.event, name)
+        if page is None:
+            response = super().get(request, *args, **kwargs).render()
+            if request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):  # it gave this visitor a CSRF token (a form): theirs
+                return private(response)
+            page = response.content
+            caching.set(self.event, name, page)
+        return for_cookieless_visitors(HttpResponse(page), self.event)
 
 
 class EventDetailView(EventPageMixin, TemplateView):
@@ -109,17 +91,20 @@ class EventDetailView(EventPageMixin, TemplateView):
         return context
 
 
-class AgendaView(CachedContentMixin, EventPageMixin, TemplateView):
+@method_decorator(conditional_page, name="get")
+class AgendaView(CachedPageMixin, TemplateView):
     template_name = "program/agenda.html"
-    content_template = "program/agenda_content.jinja"
 
-    def content_context(self, event: Event) -> dict:
-        return {
-            "days": selectors.agenda_days(event),
-            "calendar_url": reverse("program:agenda-calendar", args=[event.slug]),
-            "session_calendar_url": selectors.url_for_each_pk("program:session-calendar", event.slug),
-            "am_pm": meridiems(),
-        }
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "content": content.agenda_content(self.event)}
+
+
+@method_decorator(conditional_page, name="get")
+class SpeakersView(CachedPageMixin, TemplateView):
+    template_name = "program/speakers.html"
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "content": content.speakers_content(self.event)}
 
 
 class SessionDetailView(EventPageMixin, TemplateView):
@@ -127,17 +112,9 @@ class SessionDetailView(EventPageMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["session"] = get_object_or_404(self.event.sessions.for_agenda(), pk=self.kwargs["pk"])
+        context["session"] = get_object_or_404(selectors.agenda_sessions(self.event), pk=self.kwargs["pk"])
         context["recordings"] = selectors.published_recordings(self.event).filter(session=context["session"])
         return context
-
-
-class SpeakersView(CachedContentMixin, EventPageMixin, TemplateView):
-    template_name = "program/speakers.html"
-    content_template = "program/speakers_content.jinja"
-
-    def content_context(self, event: Event) -> dict:
-        return {"speakers": selectors.speakers(event)}
 
 
 class CommitteeView(EventPageMixin, TemplateView):
@@ -158,28 +135,16 @@ class RecordingsView(EventPageMixin, TemplateView):
         return context
 
 
-def _calendar_response(body: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
+@conditional_calendar
 def agenda_calendar(request, slug):
-    """The whole agenda as .ics: the same for everyone, so kept per host and offered to be stored whole."""
-    found = selectors.event_and_version_for_visitor(slug=slug, user=request.user)
-    if found is None:
-        raise Http404("No such event.")
-    event, made_at = found
-    body = caching.agenda_calendar(event, made_at, base_url=request.build_absolute_uri("/"))
-    return _offer_if_published(_calendar_response(body, f"{slug}.ics"), event, made_at, whoever_asks=True)
+    """The whole agenda as .ics, the same for everyone."""
+    event = visible_event(request, slug)
+    return public(calendar_response(content.agenda_ics(event), f"{slug}.ics"), event)
 
 
+@conditional_calendar
 def session_calendar(request, slug, pk):
-    event = selectors.event_for_visitor(slug=slug, user=request.user)
-    if event is None:
-        raise Http404("No such event.")
-    sessions = selectors.agenda_sessions(event, pk=pk)
-    if not sessions:
-        raise Http404("No such session.")
-    body = calendars.agenda_calendar(event, sessions, base_url=request.build_absolute_uri("/"))
-    return _calendar_response(body, f"{event.slug}-session-{pk}.ics")
+    event = visible_event(request, slug)
+    session = get_object_or_404(selectors.agenda_sessions(event), pk=pk)
+    body = calendars.agenda_calendar(event, [session])
+    return public(calendar_response(body, f"{slug}-session-{pk}.ics"), event)

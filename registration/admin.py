@@ -13,7 +13,7 @@ from import_export.formats.base_formats import CSV
 from program.admin import EventAdmin as ProgramEventAdmin
 from program.models import Event
 
-from . import services
+from . import selectors, services
 from .models import Notification, Question, Registration
 from .notifications import Kind, owe
 from .resources import FullRegistrationResource, RegistrationResource
@@ -156,7 +156,7 @@ class RegistrationAdmin(admin.ModelAdmin):
     @admin.display(description="Status", ordering="status")
     def status_with_position(self, registration: Registration) -> str:
         if registration.is_waitlisted:
-            return f"{registration.status_label} (#{services.waitlist_position(registration)})"
+            return f"{registration.status_label} (#{selectors.waitlist_position(registration)})"
         return registration.get_status_display()
 
     @admin.display(description="Checked in", boolean=True, ordering="checked_in_at")

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from program.calendars import uid_domain
 
-from . import invites
+from . import invites, selectors
 from .models import Mode, Notification, Registration
 
 # Notices that carry the registration's invite; a reminder repeats it, so it is still in the attendee's hands.
@@ -44,8 +44,6 @@ def _url(path: str) -> str:
 
 
 def email_context(registration: Registration, kind: str) -> dict:
-    from .services import waitlist_position
-
     event = registration.event
     slug = {"slug": event.slug}
     in_person = registration.mode == Mode.IN_PERSON and registration.is_confirmed
@@ -59,7 +57,7 @@ def email_context(registration: Registration, kind: str) -> dict:
         "my_url": _url(reverse("registration:my-registration", kwargs=slug)),
         "badge_url": _url(reverse("registration:badge-download", kwargs=slug)) if in_person else "",
         "join_url": invites.join_url(registration),
-        "position": waitlist_position(registration),
+        "position": selectors.waitlist_position(registration),
         "span": invites.event_span(event),
     }
 
@@ -85,7 +83,7 @@ def build_email(notification: Notification) -> EmailMultiAlternatives:
     )
     message.attach_alternative(html, "text/html")
     if kind in INVITE_KINDS:
-        calendar = invites.invite_calendar(registration, site_url=settings.SITE_URL, span=context["span"])
+        calendar = invites.invite_calendar(registration, span=context["span"])
         message.attach_alternative(calendar.decode(), "text/calendar")
         message.attach("invite.ics", calendar, "application/ics")
     return message

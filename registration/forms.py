@@ -4,7 +4,6 @@ from django import forms
 
 from program.models import Event
 
-from . import selectors
 from .models import CareerStage, Mode, Question, Registration
 from .services import Answers, offered_modes
 
@@ -58,7 +57,7 @@ class AnswersForm(forms.Form):
         if registration is not None:
             kwargs.setdefault("initial", initial_answers(registration))
         super().__init__(*args, **kwargs)
-        self.questions = selectors.questions(event)
+        self.questions = list(event.questions.all())
         for question in self.questions:
             self.fields[question.field_name] = _question_field(question)
 

@@ -5,17 +5,46 @@ from dataclasses import dataclass
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 
-from program import caching
 from program.models import Event
 
-from .models import CareerStage, Mode, Question, Registration, Status
-from .services import seats_free
+from .models import CareerStage, Mode, Registration, Status
 
 
-def questions(event: Event) -> list[Question]:
-    """The event's own registration questions, in order, kept in the cache with the event's pages: editing
-    one makes them stale (see registration.signals)."""
-    return caching.cached(event.pk, "questions", lambda: list(event.questions.all()))
+def seats_taken(event: Event, mode: str, *, exclude: Registration | None = None) -> int:
+    """Seats held in a mode; a virtual seat is also held by someone waiting for in person with one meanwhile."""
+    registrations = event.registrations.all()
+    if exclude is not None and exclude.pk:
+        registrations = registrations.exclude(pk=exclude.pk)
+    taken = registrations.filter(status=Status.CONFIRMED, mode=mode).count()
+    if mode == Mode.VIRTUAL:
+        taken += registrations.filter(virtual_meanwhile=True).count()
+    return taken
+
+
+def capacity(event: Event, mode: str) -> int | None:
+    """The seats in a mode, or None where there is no limit."""
+    return event.in_person_capacity if mode == Mode.IN_PERSON else event.virtual_capacity
+
+
+def seats_free(event: Event, mode: str, *, exclude: Registration | None = None) -> int | None:
+    """Free seats in a mode, or None where there is no limit."""
+    seats = capacity(event, mode)
+    if seats is None:
+        return None
+    return max(seats - seats_taken(event, mode, exclude=exclude), 0)
+
+
+def waitlist_position(registration: Registration) -> int | None:
+    """1 for the next person to be promoted in the registration's mode; None when not waitlisted."""
+    if not registration.is_waitlisted:
+        return None
+    waited_longer = Q(waitlisted_at__lt=registration.waitlisted_at) | Q(
+        waitlisted_at=registration.waitlisted_at, pk__lt=registration.pk
+    )
+    ahead = Registration.objects.waitlisted().filter(
+        waited_longer, event_id=registration.event_id, mode=registration.mode
+    )
+    return ahead.count() + 1
 
 
 def is_registered(*, event: Event, user) -> bool:

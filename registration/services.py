@@ -13,7 +13,6 @@ from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from program.models import Event
@@ -29,6 +28,7 @@ from .models import (
     new_feed_token,
 )
 from .notifications import Kind, owe
+from .selectors import capacity, seats_free
 
 
 class RegistrationError(Exception):
@@ -79,30 +79,6 @@ def offered_modes(event: Event) -> list[str]:
     return modes
 
 
-def seats_taken(event: Event, mode: str, *, exclude: Registration | None = None) -> int:
-    """Seats held in a mode; a virtual seat is also held by someone waiting for in person with one meanwhile."""
-    registrations = event.registrations.all()
-    if exclude is not None and exclude.pk:
-        registrations = registrations.exclude(pk=exclude.pk)
-    taken = registrations.filter(status=Status.CONFIRMED, mode=mode).count()
-    if mode == Mode.VIRTUAL:
-        taken += registrations.filter(virtual_meanwhile=True).count()
-    return taken
-
-
-def capacity(event: Event, mode: str) -> int | None:
-    """The seats in a mode, or None where there is no limit."""
-    return event.in_person_capacity if mode == Mode.IN_PERSON else event.virtual_capacity
-
-
-def seats_free(event: Event, mode: str, *, exclude: Registration | None = None) -> int | None:
-    """Free seats in a mode, or None where there is no limit."""
-    seats = capacity(event, mode)
-    if seats is None:
-        return None
-    return max(seats - seats_taken(event, mode, exclude=exclude), 0)
-
-
 def _has_seat(event: Event, mode: str, registration: Registration) -> bool:
     free = seats_free(event, mode, exclude=registration)
     return free is None or free > 0
@@ -124,19 +100,6 @@ def _seat(registration: Registration, event: Event, *, virtual_meanwhile: bool, 
         and event.is_virtual
         and _has_seat(event, Mode.VIRTUAL, registration)
     )
-
-
-def waitlist_position(registration: Registration) -> int | None:
-    """1 for the next person to be promoted in the registration's mode; None when not waitlisted."""
-    if not registration.is_waitlisted:
-        return None
-    waited_longer = Q(waitlisted_at__lt=registration.waitlisted_at) | Q(
-        waitlisted_at=registration.waitlisted_at, pk__lt=registration.pk
-    )
-    ahead = Registration.objects.waitlisted().filter(
-        waited_longer, event_id=registration.event_id, mode=registration.mode
-    )
-    return ahead.count() + 1
 
 
 def _fill_free_seats(event: Event, now: datetime) -> list[Registration]:

@@ -1,37 +1,50 @@
-"""The Redis cache backend (eventsite.cache) against the Redis server on 127.0.0.1:6379."""
+"""Django's Redis cache, shared by the site's processes (Redis on 127.0.0.1:6379): what one keeps, another finds,
+and an edit made through one is what every other serves next."""
 
 import uuid
 
 import pytest
-from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
+from django.core.cache.backends.redis import RedisCache
+from django.db import transaction
+from django.urls import reverse
 
-from eventsite.cache import RedisCache
+from program import caching
+from program.models import Event
+from tests.conftest import require_service
+from tests.factories import SessionFactory
 
 REDIS = "redis://127.0.0.1:6379/15"
 
 
 @pytest.fixture
-def cache():
-    cache = RedisCache(REDIS, {"KEY_PREFIX": f"test-{uuid.uuid4().hex}"})
-    yield cache
-    cache.delete_many(["answer", "count", "warm", "a", "b", "c"])
+def prefix(settings):
+    require_service("Redis", "127.0.0.1", 6379)
+    prefix = f"test-{uuid.uuid4().hex}"
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS, "KEY_PREFIX": prefix}
+    }
+    return prefix
 
 
-def test_it_is_a_django_redis_cache(cache):
-    cache.set("answer", {"value": 42})
-    cache.add("count", 1)
-
-    assert cache.get("answer") == {"value": 42}
-    assert cache.incr("count") == 2
-    assert cache.get_many(["answer", "count", "missing"]) == {"answer": {"value": 42}, "count": 2}
-    assert isinstance(cache, DjangoRedisCache)
+def another_process(prefix: str) -> RedisCache:
+    """The same cache as another web or worker process of the site opens it."""
+    return RedisCache(REDIS, {"KEY_PREFIX": prefix})
 
 
-def test_every_call_shares_one_client_per_pool(cache):
-    cache.set("warm", 1)
-    client = cache._cache.get_client("warm", write=True)
+def test_what_one_process_keeps_another_finds_and_an_edit_makes_new(
+    client, prefix, db, django_capture_on_commit_callbacks
+):
+    session = SessionFactory(title="Before the edit")
+    event = Event.objects.get(pk=session.event_id)
+    assert client.get(reverse("program:agenda", args=[event.slug])).status_code == 200
+    other = another_process(prefix)
+    assert "Before the edit" in other.get(caching.cache_key(event, "agenda"))
 
-    for key in ("a", "b", "c"):
-        cache.set(key, key)
-        assert cache._cache.get_client(key, write=True) is client
-    assert cache._cache.get_client("a") is client  # one server: reads and writes share its pool
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        session.title = "After the edit"
+        session.save()
+
+    event = Event.objects.get(pk=event.pk)
+    # Warmed on commit at the new version, which every process reads from the database.
+    assert "After the edit" in other.get(caching.cache_key(event, "agenda"))
+    assert "After the edit" in client.get(reverse("program:agenda", args=[event.slug])).content.decode()

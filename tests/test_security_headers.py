@@ -87,11 +87,17 @@ def test_admin_login_page_sends_the_admin_policy(client, db):
     assert policy(response)["frame-ancestors"] == ["'none'"]
 
 
-def test_calendar_file_goes_without_a_page_policy(client, event):
-    # Only HTML runs scripts; a badge PDF opens in Chrome's viewer, which `object-src 'none'` would block.
-    response = client.get(reverse("program:agenda-calendar", args=[event.slug]))
+def test_a_badge_pdf_goes_without_a_page_policy(client, event):
+    # A PDF opens in Chrome's viewer, an <embed> that `object-src 'none'` would block.
+    event.in_person_capacity = 10
+    event.save()
+    user = verified_user()
+    RegistrationFactory(event=event, user=user, mode="in_person")
+    client.force_login(user)
 
-    assert response.status_code == 200
+    response = client.get(reverse("registration:badge-download", args=[event.slug]))
+
+    assert response["Content-Type"] == "application/pdf"
     assert "Content-Security-Policy" not in response
     assert response["X-Content-Type-Options"] == "nosniff"
 

@@ -11,8 +11,6 @@ from django.utils import timezone
 from .. import badges
 from ..models import BadgeSheet, Mode, Registration, Status
 
-__all__ = ["build_badge_sheet"]
-
 logger = logging.getLogger(__name__)
 
 

@@ -4,8 +4,6 @@ from celery import shared_task
 
 from .. import services
 
-__all__ = ["erase_expired_answers"]
-
 
 @shared_task
 def erase_expired_answers() -> int:

@@ -101,7 +101,7 @@ def my_registration(request, slug):
     context = {
         "event": event,
         "registration": registration,
-        "position": services.waitlist_position(registration),
+        "position": selectors.waitlist_position(registration),
         "seats": selectors.seat_summary(event),
         "other_mode": Mode.VIRTUAL if registration.mode == Mode.IN_PERSON else Mode.IN_PERSON,
         "other_mode_offered": len(services.offered_modes(event)) > 1,

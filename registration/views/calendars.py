@@ -1,14 +1,21 @@
-"""The attendee's calendar files, each at a secret address: the invite as emailed, and the personal feed."""
+"""The attendee's calendar files, each at a secret address: the invite as emailed, and the personal feed.
 
-from django.conf import settings
+Both need no sign-in, so they open on a phone or in a calendar app that subscribes to a link, and both are
+private to whoever holds the address. Each request checks the address in the database, so a revoked one stops
+at once; an unchanged file then costs a 304 (program.http).
+"""
+
+import hashlib
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import condition, require_POST
 
-from program import caching
-from program.middleware import offer
+from program import caching, content
+from program.http import calendar_response, once_per_request, private
+from program.models import Event
 
 from .. import invites, services, tokens
 from ..models import Registration
@@ -16,73 +23,66 @@ from ..ratelimit import limit_posts
 from .attendee import event_or_404, my_registration_or_404
 
 
-def _calendar(body: bytes, filename: str, *, method: str = "") -> HttpResponse:
-    content_type = "text/calendar; charset=utf-8" + (f"; method={method}" if method else "")
-    response = HttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    # Personal files: never kept by a shared cache.
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
-def invite(request, slug, pk, signature):
-    """The same invite the emails carry, at its private address: METHOD:REQUEST while live, METHOD:CANCEL once
-    cancelled. A wrong signature, an unpublished event or a deleted account is 404.
-
-    Like the feed, it needs no sign-in, so it opens on a phone or in a calendar app that imports a link. It is
-    remembered at the event's version and at the registration's own (see registration.signals), so an edit
-    of either is in the next download; it reads nothing of the visitor's, so it is offered to be stored whole
-    for whoever asks at its address.
-    """
-    own = [invites.version_name(pk)]
-    found = caching.for_slug(slug, f"invite:{pk}-{signature}", lambda: _invite(slug, pk, signature), own=own)
-    if found is None:
-        raise Http404("No such invite.")
-    (body, method), versions = found
-    return offer(_calendar(body, f"{slug}-invite.ics", method=method), versions, whoever_asks=True)
-
-
-def _invite(slug: str, pk: int, signature: str) -> tuple[int, tuple[bytes, str]] | None:
+@once_per_request
+def _invited(request, slug: str, pk: int, signature: str) -> Registration:
+    """The registration whose invite this private address opens; 404 for a wrong signature, an unpublished event
+    or a deleted account."""
     registration = (
         Registration.objects.select_related("event", "user")
         .filter(pk=pk, event__slug=slug, event__is_published=True, user__isnull=False)
         .first()
     )
     if registration is None or not tokens.invite_signature_matches(registration, signature):
-        return None
-    body = invites.invite_calendar(registration, site_url=settings.SITE_URL)
-    return registration.event_id, (body, "REQUEST" if registration.is_live else "CANCEL")
+        raise Http404("No such invite.")
+    return registration
 
 
-def personal_feed(request, slug, token):
-    """A calendar app's subscription: the secret token is the only key, so an unknown or revoked one is 404.
-
-    A token found good is remembered in the cache at the event's version, and the feed is offered to be stored
-    whole for whoever asks at its address, so a calendar app's next poll is one round trip to the cache.
-    Cancelling the registration or giving the feed a new address bumps that version (see
-    registration.signals), so a revoked token stops at once.
-    """
-    found = caching.for_slug(slug, f"feed:{token}", lambda: _feed_event(slug, token))
-    event_and_version = caching.event_and_version_at(slug) if found is not None else None
-    if event_and_version is None:
-        raise Http404("No such calendar feed.")
-    event, made_at = event_and_version
-    body = invites.personal_feed(event, made_at, base_url=request.build_absolute_uri("/"))
-    response = _calendar(body, f"{slug}.ics")
-    token_versions = found[1]
-    if token_versions is not None and token_versions.made_at == made_at:  # both read at the version it is kept at
-        offer(response, token_versions, whoever_asks=True)
-    return response
+def _invite_version(registration: Registration) -> str:
+    """What the invite says besides the event: the registration as last saved, and the address it is sent to."""
+    address = hashlib.sha256(registration.user.email.encode()).hexdigest()[:16]
+    return f"{registration.pk}-{registration.updated_at:%Y%m%d%H%M%S%f}-{address}"
 
 
-def _feed_event(slug: str, token: str) -> tuple[int, int] | None:
-    event_id = (
+def _invite_etag(request, slug, pk, signature) -> str:
+    registration = _invited(request, slug, pk, signature)
+    return caching.etag(registration.event, _invite_version(registration))
+
+
+@condition(etag_func=_invite_etag)
+def invite(request, slug, pk, signature):
+    """The same invite the emails carry, at its private address: METHOD:REQUEST while live, METHOD:CANCEL once
+    cancelled. Kept at the event's version and the registration's own."""
+    registration = _invited(request, slug, pk, signature)
+    body = caching.cached(
+        registration.event, f"invite:{_invite_version(registration)}", lambda: invites.invite_calendar(registration)
+    )
+    method = "REQUEST" if registration.is_live else "CANCEL"
+    return private(calendar_response(body, f"{slug}-invite.ics", method=method))
+
+
+@once_per_request
+def _feed_event(request, slug: str, token: str) -> Event:
+    """The event whose agenda this feed address serves; 404 for an unknown or revoked token."""
+    registration = (
         Registration.objects.live()
+        .select_related("event")
         .filter(event__slug=slug, event__is_published=True, feed_token=token)
-        .values_list("event_id", flat=True)
         .first()
     )
-    return None if event_id is None else (event_id, event_id)
+    if registration is None:
+        raise Http404("No such calendar feed.")
+    return registration.event
+
+
+@condition(
+    etag_func=lambda request, slug, token: caching.etag(_feed_event(request, slug, token)),
+    last_modified_func=lambda request, slug, token: _feed_event(request, slug, token).updated_at,
+)
+def personal_feed(request, slug, token):
+    """A calendar app's subscription to the event's agenda (public facts, no join link: feeds get synced to third
+    parties); the secret token is the only key. Cancelling the registration or resetting the feed revokes it."""
+    event = _feed_event(request, slug, token)
+    return private(calendar_response(content.agenda_ics(event), f"{slug}.ics"))
 
 
 @login_required

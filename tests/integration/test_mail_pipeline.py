@@ -6,7 +6,7 @@ import time
 import pytest
 from icalendar import Calendar
 
-from registration import notifications, services
+from registration import delivery, services
 from registration.models import Mode, Notification
 from registration.tasks.mail import deliver_notification
 from tests.factories import EventFactory, SessionFactory, UserFactory, answers
@@ -132,14 +132,14 @@ def refused_notice(tmp_path, settings, request):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", server.port, False
     yield Notification.objects.create(registration=registration, kind=Notification.Kind.REMINDER)
-    notifications.drop_mail_connection()
+    delivery.drop_mail_connection()
     stop(process)
 
 
 @pytest.mark.parametrize("refused_notice", ["451 4.3.0 Try again later"], indirect=True)
 def test_a_message_refused_for_now_at_its_end_goes_back_to_unsent(refused_notice):
-    with pytest.raises(notifications.TransientDeliveryError, match="451"):
-        notifications.deliver(refused_notice.pk)
+    with pytest.raises(delivery.TransientDeliveryError, match="451"):
+        delivery.deliver(refused_notice.pk)
 
     refused_notice.refresh_from_db()
     assert refused_notice.sent_at is None
@@ -149,9 +149,9 @@ def test_a_message_refused_for_now_at_its_end_goes_back_to_unsent(refused_notice
 
 @pytest.mark.parametrize("refused_notice", ["554 5.7.1 Message rejected as spam"], indirect=True)
 def test_a_message_refused_for_good_at_its_end_is_closed_with_the_reason(refused_notice):
-    assert notifications.deliver(refused_notice.pk) == "closed"
+    assert delivery.deliver(refused_notice.pk) == "closed"
 
     refused_notice.refresh_from_db()
     assert refused_notice.sent_at is not None
     assert refused_notice.last_error.startswith("Refused by the mail server: SMTPDataError: (554")
-    assert notifications.deliver(refused_notice.pk) == "already sent"
+    assert delivery.deliver(refused_notice.pk) == "already sent"

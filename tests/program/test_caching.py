@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
-from program import caching
-from program.models import Person, Role
+from program import caching, content
+from program.models import Event, Person, Role
 from program.views import AgendaView
 from tests.factories import (
     EventFactory,
@@ -111,31 +111,27 @@ def test_each_visitor_gets_their_own_header_around_the_cached_content(client, ev
     assert "Log in" in html
 
 
-def test_visitors_without_a_cookie_get_the_stored_page_without_a_query(client, event, django_assert_num_queries):
+def test_visitors_without_a_cookie_get_the_kept_page_after_one_query_for_the_event(
+    client, event, django_assert_num_queries
+):
     for name in ("agenda", "speakers", "agenda-calendar"):
         first = client.get(url(name, event))
-        with django_assert_num_queries(0):
+        with django_assert_num_queries(1):
             again = client.get(url(name, event))
         assert again.content == first.content
         assert again["Content-Type"] == first["Content-Type"]
-    assert "Cookie" in client.get(url("agenda", event))["Vary"]  # no shared cache hands it to a logged-in person
 
 
-def test_visitors_with_a_cookie_get_the_event_and_the_stored_content_without_a_query(
-    client, event, django_assert_num_queries
-):
+def test_visitors_with_a_cookie_get_their_page_around_the_kept_content(client, event, django_assert_num_queries):
     client.cookies["csrftoken"] = "a" * 32
     for name in ("agenda", "speakers"):
         page(client, name, event)
-        page(client, name, event)  # the event is stored once this process knows which event the slug names
-        with django_assert_num_queries(0):
+        with django_assert_num_queries(1):  # the event; the content comes from the cache
             page(client, name, event)
 
 
-def test_a_page_that_sets_a_cookie_is_not_stored_for_everyone(client, event, monkeypatch):
+def test_a_page_that_sets_a_cookie_is_not_kept_for_everyone(client, event, monkeypatch):
     from django.middleware.csrf import get_token
-
-    from program.views import AgendaView
 
     original = AgendaView.get_context_data
 
@@ -146,14 +142,15 @@ def test_a_page_that_sets_a_cookie_is_not_stored_for_everyone(client, event, mon
     monkeypatch.setattr(AgendaView, "get_context_data", with_a_csrf_token)
     first = client.get(url("agenda", event))
     assert "csrftoken" in first.cookies
+    assert "private" in first["Cache-Control"]
     client.cookies.clear()
 
     again = client.get(url("agenda", event))
 
-    assert "csrftoken" in again.cookies  # rendered again with its own token, not served from the store
+    assert "csrftoken" in again.cookies  # rendered again with its own token, not served from the cache
 
 
-def test_an_unpublished_event_is_never_stored_for_visitors(client, event, django_capture_on_commit_callbacks):
+def test_an_unpublished_event_is_never_kept_for_visitors(client, event, django_capture_on_commit_callbacks):
     page(client, "agenda", event)
     page(client, "agenda-calendar", event)
     event.is_published = False
@@ -162,109 +159,84 @@ def test_an_unpublished_event_is_never_stored_for_visitors(client, event, django
     assert client.get(url("agenda", event)).status_code == 404
     assert client.get(url("agenda-calendar", event)).status_code == 404
     client.force_login(StaffFactory())
-    assert "Session 1" in page(client, "agenda", event)  # organizers preview it
+    preview = client.get(url("agenda-calendar", event))
+    assert preview.status_code == 200
+    assert "private" in preview["Cache-Control"]
     client.logout()
     client.cookies.clear()
-    assert client.get(url("agenda", event)).status_code == 404
-
-
-@pytest.fixture
-def views_run(monkeypatch):
-    """How many times a view of the event's pages looked the event up: each one that runs does."""
-    from program import selectors
-
-    calls = []
-    original = selectors.event_and_version_for_visitor
-
-    def counted(**kwargs):
-        calls.append(kwargs["slug"])
-        return original(**kwargs)
-
-    monkeypatch.setattr(selectors, "event_and_version_for_visitor", counted)
-    return calls
-
-
-@pytest.mark.parametrize("name", ["agenda", "speakers", "agenda-calendar"])
-def test_a_visitor_without_a_cookie_is_answered_from_the_store_before_the_view_with_the_same_headers(
-    client, event, views_run, name
-):
-    first = client.get(url(name, event))
-    assert views_run == [event.slug]
-
-    again = client.get(url(name, event))
-
-    assert views_run == [event.slug]
-    assert again.content == first.content
-    assert dict(again.items()) == dict(first.items())
-    assert "Content-Security-Policy" in again if name != "agenda-calendar" else "Content-Disposition" in again
-
-
-def test_a_query_string_or_a_cookie_is_answered_by_the_view(client, event, views_run):
-    client.get(url("agenda", event))
-
-    client.get(url("agenda", event) + "?utm_source=newsletter")
-    client.cookies["csrftoken"] = "a" * 32
-    client.get(url("agenda", event))
-
-    assert views_run == [event.slug] * 3
-
-
-def test_the_agenda_calendar_which_reads_nothing_of_the_visitors_is_answered_from_the_store_with_a_cookie_too(
-    client, event, views_run
-):
-    first = client.get(url("agenda-calendar", event))
-    client.force_login(UserFactory())
-
-    again = client.get(url("agenda-calendar", event))
-
-    assert views_run == [event.slug]
-    assert again.content == first.content
-
-
-def test_an_unpublished_agenda_calendar_an_organizer_previews_is_not_stored_for_anyone(client, event, views_run):
-    event.is_published = False
-    event.save()
-    client.force_login(StaffFactory())
-    assert client.get(url("agenda-calendar", event)).status_code == 200
-    assert client.get(url("agenda-calendar", event)).status_code == 200
-    client.logout()
-
     assert client.get(url("agenda-calendar", event)).status_code == 404
-    assert views_run == [event.slug] * 3
 
 
-def test_the_stored_agenda_calendar_is_kept_per_scheme(client, event):
-    secure = client.get(url("agenda-calendar", event), secure=True).content
-    plain = client.get(url("agenda-calendar", event)).content
-
-    assert b"https://testserver/events/" in secure.replace(b"\r\n ", b"")
-    assert b"http://testserver/events/" in plain.replace(b"\r\n ", b"")
+# HTTP caching: validators from the event's version, and who may keep what.
 
 
-def test_only_a_success_that_sets_no_cookie_and_varies_on_nothing_but_the_cookie_is_for_everyone():
-    from django.http import HttpResponse
+@pytest.mark.parametrize("name", ["agenda-calendar", "agenda", "speakers"])
+def test_a_matching_etag_gets_a_304_without_a_body(client, event, name, django_assert_num_queries):
+    first = client.get(url(name, event))
+    assert first.status_code == 200
 
-    from program.middleware import same_for_everyone
+    with django_assert_num_queries(1):  # the event, for its version
+        again = client.get(url(name, event), HTTP_IF_NONE_MATCH=first["ETag"])
 
-    def response(status=200, vary=None, cookie=False):
-        made = HttpResponse("page", status=status, headers={"Vary": vary} if vary else None)
-        if cookie:
-            made.set_cookie("sessionid", "x")
-        return made
-
-    assert same_for_everyone(response())
-    assert same_for_everyone(response(vary="Cookie"))
-    assert not same_for_everyone(response(vary="Cookie, Accept-Language"))
-    assert not same_for_everyone(response(cookie=True))
-    assert not same_for_everyone(response(status=404))
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again["ETag"] == first["ETag"]
 
 
-def test_agenda_calendar_is_cached_per_host(client, event):
-    first = client.get(url("agenda-calendar", event), HTTP_HOST="localhost").content
-    second = client.get(url("agenda-calendar", event), HTTP_HOST="127.0.0.1").content
+def test_a_matching_last_modified_gets_a_304(client, event):
+    first = client.get(url("agenda-calendar", event))
 
-    assert b"http://localhost/events/" in first.replace(b"\r\n ", b"")
-    assert b"http://127.0.0.1/events/" in second.replace(b"\r\n ", b"")
+    again = client.get(url("agenda-calendar", event), HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
+
+    assert again.status_code == 304
+
+
+@pytest.mark.parametrize("name", ["agenda-calendar", "agenda", "speakers"])
+def test_after_an_edit_the_old_etag_gets_the_new_body(client, event, name, django_capture_on_commit_callbacks):
+    first = client.get(url(name, event))
+    session = event.sessions.get(title="Session 1")
+
+    def rename():
+        session.title = "Renamed session"
+        session.save()
+
+    committed(django_capture_on_commit_callbacks, rename)
+    again = client.get(url(name, event), HTTP_IF_NONE_MATCH=first["ETag"])
+
+    assert again.status_code == 200
+    assert again["ETag"] != first["ETag"]
+    assert "Renamed session" in again.content.decode().replace("\r\n ", "")
+
+
+def test_agenda_calendar_is_public_for_a_short_while(client, event):
+    response = client.get(url("agenda-calendar", event))
+
+    assert cache_control(response) == {"public": True, "max-age": "60"}
+
+
+def test_pages_are_public_for_visitors_without_a_cookie_and_vary_on_it(client, event):
+    for name in ("agenda", "speakers"):
+        response = client.get(url(name, event))
+        assert cache_control(response) == {"public": True, "max-age": "60"}
+        assert "Cookie" in response["Vary"]
+
+
+def test_pages_that_show_who_is_logged_in_are_private_and_never_validated(client, event):
+    client.force_login(UserFactory(email="ada@example.org"))
+    for name in ("agenda", "speakers"):
+        response = client.get(url(name, event))
+        assert "ada@example.org" in response.content.decode()
+        assert cache_control(response) == {"private": True, "no-cache": True}
+        assert "ETag" not in response
+        assert "Last-Modified" not in response
+
+
+def cache_control(response) -> dict:
+    directives = {}
+    for part in response["Cache-Control"].split(","):
+        key, _, value = part.strip().partition("=")
+        directives[key] = value or True
+    return directives
 
 
 def test_pages_are_served_when_the_cache_is_down(client, event, settings):
@@ -347,35 +319,18 @@ def test_a_talk_deleted_leaves_the_agenda_and_its_speaker_the_speakers_page(
     assert "Speaker 1" not in page(client, "speakers", event)
 
 
-def test_a_rendering_made_from_the_old_rows_during_the_edit_is_not_used_after_the_commit(
-    event, django_capture_on_commit_callbacks
-):
-    session = event.sessions.get(title="Session 2")
-
-    with django_capture_on_commit_callbacks() as callbacks:
-        session.title = "Committed title"
-        session.save()
-        # Until the commit, other connections read the old rows, and one may store what it rendered.
-        caching.cached(event.pk, "probe", lambda: "rendered from the old rows")
-    for callback in callbacks:
-        callback()
-
-    assert caching.cached(event.pk, "probe", lambda: "rendered again") == "rendered again"
-
-
 def test_content_made_from_an_event_row_read_before_an_edit_is_not_served_after_it(
     client, event, django_capture_on_commit_callbacks
 ):
-    caching.event_and_version_at(event.slug)  # this process meets the address
-    old_event, made_at = caching.event_and_version_at(event.slug)
+    old_event = Event.objects.get(pk=event.pk)  # as a request in flight read it
 
     def edit():
         event.agenda_note = "Room change: the keynote moves to Hall B"
         event.save()
 
     committed(django_capture_on_commit_callbacks, edit)
-    # A request that read the row before the edit stores what it rendered from it, at the version it read.
-    stale = caching.page_content(old_event, made_at, "program/agenda_content.jinja", AgendaView().content_context)
+    # That request keeps what it rendered from the old row, at the version it read.
+    stale = content.agenda_content(old_event)
 
     assert "Hall B" not in stale
     assert "Room change: the keynote moves to Hall B" in page(client, "agenda", event)
@@ -383,10 +338,25 @@ def test_content_made_from_an_event_row_read_before_an_edit_is_not_served_after_
     assert "Room change: the keynote moves to Hall B" in page(client, "agenda", event)
 
 
-def _rendering_is_stale_after(django_capture_on_commit_callbacks, event, change) -> bool:
-    caching.cached(event.pk, "probe", lambda: "before")
+def test_a_new_version_is_warmed_once_the_edit_commits(event, django_capture_on_commit_callbacks):
+    session = event.sessions.get(title="Session 1")
+
+    def rename():
+        session.title = "Renamed session"
+        session.save()
+
+    committed(django_capture_on_commit_callbacks, rename)
+
+    event.refresh_from_db()
+    assert "Renamed session" in caching.get(event, "agenda")
+    assert "Renamed session" in caching.get(event, "speakers")
+    assert b"Renamed session" in caching.get(event, "agenda.ics")
+
+
+def _version_moves_after(django_capture_on_commit_callbacks, event, change) -> bool:
+    before = caching.version(Event.objects.get(pk=event.pk))
     committed(django_capture_on_commit_callbacks, change)
-    return caching.cached(event.pk, "probe", lambda: "after") == "after"
+    return caching.version(Event.objects.get(pk=event.pk)) != before
 
 
 def _first_talk(event):
@@ -413,19 +383,14 @@ EDITS = {
 
 
 @pytest.mark.parametrize("edit", list(EDITS))
-def test_every_edit_of_what_the_pages_show_makes_their_renderings_stale(
-    event, django_capture_on_commit_callbacks, edit
-):
-    assert _rendering_is_stale_after(django_capture_on_commit_callbacks, event, lambda: EDITS[edit](event))
+def test_every_edit_of_what_the_pages_show_makes_a_new_version(event, django_capture_on_commit_callbacks, edit):
+    assert _version_moves_after(django_capture_on_commit_callbacks, event, lambda: EDITS[edit](event))
 
 
-def test_an_edit_of_one_event_keeps_the_renderings_of_another(event, django_capture_on_commit_callbacks):
+def test_an_edit_of_one_event_keeps_the_version_of_another(event, django_capture_on_commit_callbacks):
     other = EventFactory()
-    caching.cached(other.pk, "probe", lambda: "before")
 
-    committed(django_capture_on_commit_callbacks, lambda: event.sessions.first().save())
-
-    assert caching.cached(other.pk, "probe", lambda: "after") == "before"
+    assert not _version_moves_after(django_capture_on_commit_callbacks, other, lambda: event.sessions.first().save())
 
 
 def test_a_rolled_back_edit_leaves_the_pages_as_they_were(client, event, django_capture_on_commit_callbacks):
@@ -437,9 +402,11 @@ def test_a_rolled_back_edit_leaves_the_pages_as_they_were(client, event, django_
         session.save()
         raise RuntimeError("the organizer's form failed")
 
+    version = caching.version(Event.objects.get(pk=event.pk))
     with pytest.raises(RuntimeError):
         committed(django_capture_on_commit_callbacks, rename_then_fail)
 
+    assert caching.version(Event.objects.get(pk=event.pk)) == version
     html = page(client, "agenda", event)
     assert "Session 1" in html
     assert "Never committed" not in html

@@ -6,7 +6,7 @@ import threading
 import pytest
 from django.db import connection, connections, transaction
 
-from registration import services
+from registration import selectors, services
 from registration.models import Mode, Registration, Status
 from tests.factories import EventFactory, UserFactory, answers
 
@@ -129,7 +129,7 @@ def test_many_people_racing_for_a_few_seats_never_overbook():
     assert registrations.filter(mode=Mode.IN_PERSON, status=Status.CONFIRMED).count() == 5
     assert registrations.filter(status=Status.WAITLISTED).count() == 35
     assert registrations.values("user").distinct().count() == 40
-    positions = sorted(services.waitlist_position(r) for r in registrations.filter(status=Status.WAITLISTED))
+    positions = sorted(selectors.waitlist_position(r) for r in registrations.filter(status=Status.WAITLISTED))
     assert positions == list(range(1, 36))
 
 

@@ -8,9 +8,10 @@ import pytest
 from django.core import mail
 from icalendar import Calendar
 
-from registration import notifications, services, tokens
+from registration import delivery, notifications, services, tokens
 from registration.models import Mode, Notification
-from registration.tasks.mail import deliver_notification, queue_reminders, refresh_invites, sweep_notifications
+from registration.tasks.mail import deliver_notification, sweep_notifications
+from registration.tasks.notices import queue_reminders, refresh_invites
 from tests.factories import EventFactory, SessionFactory, UserFactory, answers
 
 pytestmark = pytest.mark.django_db
@@ -152,8 +153,8 @@ def test_an_older_notice_is_superseded_by_a_newer_one(event):
     services.change_mode(registration=registration, mode=Mode.VIRTUAL)
     older, newer = Notification.objects.filter(registration=registration).order_by("pk")
 
-    assert notifications.deliver(older.pk) == "closed"
-    assert notifications.deliver(newer.pk) == "sent"
+    assert delivery.deliver(older.pk) == "closed"
+    assert delivery.deliver(newer.pk) == "sent"
     assert [m.subject for m in mail.outbox] == ["Your attendance changed: NeuroAI 2030"]
 
 
@@ -162,9 +163,9 @@ def test_reminders_neither_supersede_nor_are_superseded(event):
     confirmation = Notification.objects.get(registration=registration)
     reminder = notifications.owe(registration, Notification.Kind.REMINDER)
 
-    confirmation_outcome = notifications.deliver(confirmation.pk)  # a newer reminder does not stand in for it
+    confirmation_outcome = delivery.deliver(confirmation.pk)  # a newer reminder does not stand in for it
     services.change_mode(registration=registration, mode=Mode.VIRTUAL)
-    reminder_outcome = notifications.deliver(reminder.pk)  # nor does a newer notice stand in for the reminder
+    reminder_outcome = delivery.deliver(reminder.pk)  # nor does a newer notice stand in for the reminder
 
     assert (confirmation_outcome, reminder_outcome) == ("sent", "sent")
     assert len(mail.outbox) == 2
@@ -175,7 +176,7 @@ def test_notice_for_a_deleted_account_is_closed_without_sending(event):
     services.delete_account(user=registration.user)
 
     for notification in Notification.objects.filter(registration=registration):
-        notifications.deliver(notification.pk)
+        delivery.deliver(notification.pk)
 
     assert mail.outbox == []
     assert set(Notification.objects.values_list("last_error", flat=True)) == {"No recipient: the account was deleted."}
@@ -202,7 +203,7 @@ def test_reminders_go_the_day_before_to_everyone_with_a_seat(event):
     assert queue_reminders(now=the_day_before) == 2
     assert queue_reminders(now=the_day_before) == 0
     for notification in Notification.objects.all():
-        notifications.deliver(notification.pk)
+        delivery.deliver(notification.pk)
 
     subjects = sorted((m.to[0], m.subject) for m in mail.outbox)
     assert subjects == sorted(
@@ -252,7 +253,7 @@ def test_the_invite_download_matches_the_emailed_invite_without_signing_in(clien
     response = client.get(tokens.invite_path(registration))
 
     assert response["Content-Type"] == "text/calendar; charset=utf-8; method=REQUEST"
-    assert response["Cache-Control"] == "private, no-store"
+    assert response["Cache-Control"] == "private, no-cache"
     vevent = Calendar.from_ical(response.content).walk("VEVENT")[0]
     assert (str(vevent["UID"]), vevent["SEQUENCE"]) == (f"registration-{registration.pk}@eventsite", 0)
 
@@ -275,16 +276,21 @@ def download_invite(client, registration, times=3):
 
 
 @pytest.mark.parametrize("cookie", [False, True], ids=["calendar app", "browser with a cookie"])
-def test_a_downloaded_invite_is_answered_from_the_cache_alone(client, event, django_assert_num_queries, cookie):
+def test_a_downloaded_invite_is_checked_in_one_query_and_built_once(client, event, django_assert_num_queries, cookie):
     registration = register(event)
     if cookie:
         client.cookies["csrftoken"] = "a" * 32
-    download_invite(client, registration)
+    first, _ = download_invite(client, registration, times=1)
 
-    with django_assert_num_queries(0):
-        _, vevent = download_invite(client, registration, times=1)
+    with django_assert_num_queries(1):  # the registration with its event and attendee; the invite is kept
+        response, vevent = download_invite(client, registration, times=1)
+    with django_assert_num_queries(1):
+        unchanged = client.get(tokens.invite_path(registration), HTTP_IF_NONE_MATCH=first["ETag"])
 
     assert str(vevent["UID"]) == f"registration-{registration.pk}@eventsite"
+    assert response.content == first.content
+    assert unchanged.status_code == 304
+    assert unchanged.content == b""
 
 
 @pytest.mark.parametrize(
@@ -372,21 +378,28 @@ def test_personal_feed_works_by_token_and_reset_kills_the_old_address(client, ev
 
 
 def warm_feed(client, url):
-    """Polls as a calendar app does, until the token is remembered beside the calendar in the cache."""
-    for _ in range(3):
+    """Polls as a calendar app does; the second poll is answered from what the first one kept."""
+    for _ in range(2):
         assert client.get(url).status_code == 200
 
 
-def test_a_polled_feed_is_answered_from_the_cache_alone(client, event, django_assert_num_queries):
+def test_a_polled_feed_checks_its_token_in_one_query_and_answers_304_while_unchanged(
+    client, event, django_assert_num_queries
+):
     registration = register(event)
     url = f"/events/{event.slug}/feed/{registration.feed_token}.ics"
-    warm_feed(client, url)
+    first = client.get(url)
 
-    with django_assert_num_queries(0):
+    with django_assert_num_queries(1):  # the token; the calendar is kept
         response = client.get(url)
+    with django_assert_num_queries(1):
+        unchanged = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
 
     assert response.status_code == 200
+    assert response["Cache-Control"] == "private, no-cache"
     assert len(Calendar.from_ical(response.content).walk("VEVENT")) == 2
+    assert unchanged.status_code == 304
+    assert unchanged.content == b""
     assert client.get(f"/events/{event.slug}/feed/{registration.feed_token[:-1]}.ics").status_code == 404
 
 
@@ -398,10 +411,12 @@ def test_a_remembered_feed_token_stops_working_at_once_when_revoked(client, even
         client.cookies["csrftoken"] = "a" * 32
     url = f"/events/{event.slug}/feed/{registration.feed_token}.ics"
     warm_feed(client, url)
+    etag = client.get(url)["ETag"]
 
     revoke(registration, how)
 
     assert client.get(url).status_code == 404
+    assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 404
 
 
 def test_the_feed_never_carries_the_join_link_nor_leads_to_the_invite_that_does(client, event):
@@ -425,7 +440,7 @@ def counting_backend(settings):
     settings.EMAIL_BACKEND = "tests.mail_backends.CountingBackend"
     CountingBackend.opened, CountingBackend.seen_marked_sent = 0, []
     yield CountingBackend
-    notifications.drop_mail_connection()
+    delivery.drop_mail_connection()
 
 
 @pytest.fixture
@@ -435,13 +450,13 @@ def failing_backend(settings):
     settings.EMAIL_BACKEND = "tests.mail_backends.FailingBackend"
     FailingBackend.error = smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
     yield FailingBackend
-    notifications.drop_mail_connection()
+    delivery.drop_mail_connection()
 
 
 def test_the_row_is_marked_sent_in_the_transaction_that_hands_the_message_over(event, counting_backend):
     notification = Notification.objects.get(registration=register(event))
 
-    assert notifications.deliver(notification.pk) == "sent"
+    assert delivery.deliver(notification.pk) == "sent"
 
     assert counting_backend.seen_marked_sent == [True]
     notification.refresh_from_db()
@@ -453,26 +468,26 @@ def test_one_connection_serves_many_notices_until_it_has_been_idle(event, counti
     ids = [Notification.objects.get(registration=register(event, Mode.VIRTUAL)).pk for _ in range(3)]
 
     for notification_id in ids:
-        notifications.deliver(notification_id)
+        delivery.deliver(notification_id)
     assert (counting_backend.opened, len(mail.outbox)) == (1, 3)
 
     settings.EMAIL_CONNECTION_IDLE_SECONDS = -1  # every connection counts as idle too long
-    notifications.deliver(Notification.objects.get(registration=register(event, Mode.VIRTUAL)).pk)
+    delivery.deliver(Notification.objects.get(registration=register(event, Mode.VIRTUAL)).pk)
     assert counting_backend.opened == 2
 
 
 def test_a_dropped_connection_is_retried_later_and_the_row_stays_unsent(event, failing_backend, settings):
     notification = Notification.objects.get(registration=register(event))
 
-    with pytest.raises(notifications.TransientDeliveryError):
-        notifications.deliver(notification.pk)
+    with pytest.raises(delivery.TransientDeliveryError):
+        delivery.deliver(notification.pk)
 
     notification.refresh_from_db()
     assert notification.sent_at is None
     assert notification.attempts == 1
     assert notification.last_error == "SMTPServerDisconnected: Connection unexpectedly closed"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    assert notifications.deliver(notification.pk) == "sent"
+    assert delivery.deliver(notification.pk) == "sent"
     assert len(mail.outbox) == 1
 
 
@@ -487,9 +502,9 @@ def test_a_permanent_refusal_closes_the_notice_with_the_reason(event, failing_ba
     failing_backend.error = error
     notification = Notification.objects.get(registration=register(event))
 
-    assert notifications.deliver(notification.pk) == "closed"
+    assert delivery.deliver(notification.pk) == "closed"
 
     notification.refresh_from_db()
     assert notification.sent_at is not None
     assert notification.last_error.startswith("Refused by the mail server:")
-    assert notifications.deliver(notification.pk) == "already sent"
+    assert delivery.deliver(notification.pk) == "already sent"

@@ -8,7 +8,7 @@ from django.db import IntegrityError
 from django.utils import timezone
 
 from program.models import Event
-from registration import invites, services
+from registration import invites, selectors, services
 from registration.models import Mode, Notification, Registration, Status
 from tests.factories import EventFactory, RegistrationFactory, UserFactory, answers
 
@@ -33,7 +33,7 @@ def test_register_confirms_while_seats_are_free_then_waitlists_with_a_virtual_se
     assert [first.status, second.status, third.status] == [Status.CONFIRMED, Status.CONFIRMED, Status.WAITLISTED]
     assert third.virtual_meanwhile is True
     assert third.attends_virtually is True
-    assert services.waitlist_position(third) == 1
+    assert selectors.waitlist_position(third) == 1
     assert list(Notification.objects.values_list("kind", flat=True)) == ["confirmation", "confirmation", "waitlisted"]
 
 
@@ -55,7 +55,7 @@ def test_virtual_seat_meanwhile_only_while_virtual_seats_are_free():
 
     assert first_waiting.virtual_meanwhile is True
     assert second_waiting.virtual_meanwhile is False
-    assert services.seats_free(event, Mode.VIRTUAL) == 0
+    assert selectors.seats_free(event, Mode.VIRTUAL) == 0
 
 
 def test_virtual_cap_waitlists_virtual_registrations():
@@ -142,7 +142,7 @@ def test_cancel_promotes_the_oldest_waitlisted_person():
     younger.refresh_from_db()
     assert (oldest.status, oldest.virtual_meanwhile, oldest.waitlisted_at) == (Status.CONFIRMED, False, None)
     assert younger.status == Status.WAITLISTED
-    assert services.waitlist_position(younger) == 1
+    assert selectors.waitlist_position(younger) == 1
     assert Notification.objects.filter(registration=oldest, kind="promoted").count() == 1
     assert oldest.invite_sequence == 1
 
@@ -178,7 +178,7 @@ def test_mode_change_to_a_full_room_waitlists_but_keeps_the_virtual_seat():
     changed = services.change_mode(registration=virtual, mode=Mode.IN_PERSON)
 
     assert (changed.mode, changed.status, changed.virtual_meanwhile) == (Mode.IN_PERSON, Status.WAITLISTED, True)
-    assert services.seats_free(event, Mode.VIRTUAL) == 0
+    assert selectors.seats_free(event, Mode.VIRTUAL) == 0
 
 
 def test_mode_change_to_virtual_when_virtual_is_full_is_refused_and_keeps_the_seat():
@@ -203,7 +203,7 @@ def test_raising_capacity_promotes_in_waitlist_order():
     assert [r.pk for r in promoted] == [first.pk, second.pk]
     third.refresh_from_db()
     assert third.status == Status.WAITLISTED
-    assert services.waitlist_position(third) == 1
+    assert selectors.waitlist_position(third) == 1
 
 
 def test_waitlist_order_is_kept_across_cancellations():
@@ -214,7 +214,7 @@ def test_waitlist_order_is_kept_across_cancellations():
     services.cancel(registration=line[1])
     services.cancel(registration=holder)
 
-    assert [services.waitlist_position(Registration.objects.get(pk=r.pk)) for r in line] == [None, None, 1, 2]
+    assert [selectors.waitlist_position(Registration.objects.get(pk=r.pk)) for r in line] == [None, None, 1, 2]
     assert Registration.objects.get(pk=line[0].pk).status == Status.CONFIRMED
 
 
@@ -229,7 +229,7 @@ def test_organizer_promotes_out_of_turn_only_into_a_free_seat_or_a_raised_capaci
 
     event.refresh_from_db()
     assert (promoted.status, event.in_person_capacity) == (Status.CONFIRMED, 2)
-    assert services.waitlist_position(Registration.objects.get(pk=first.pk)) == 1
+    assert selectors.waitlist_position(Registration.objects.get(pk=first.pk)) == 1
 
 
 def test_registration_outside_the_window_is_refused():
