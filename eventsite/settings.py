@@ -74,6 +74,8 @@ MIDDLEWARE = [
     "eventsite.middleware.ContentSecurityPolicyMiddleware",
     "eventsite.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A response whose ETag or Last-Modified the request already has becomes a 304 (program/http.py).
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

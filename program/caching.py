@@ -1,23 +1,28 @@
-"""What is kept in Django's cache for an event, keyed by the event's version, and the HTTP validators made from it.
+"""What is kept in Django's cache for an event's public pages and calendars, at the event's version.
 
-An event's version is its row's `updated_at`, which program.signals moves, in the transaction of the edit, on every
-change of what the event's public pages and calendars show. A value is kept under the version it was built at and
-never changes: an edit makes a new version, under which the next read builds it again (or the warming task does,
-program.tasks). A view reads the event's row before anything it renders, so a value is never older than its
-version. Old versions are never read again and age out.
+Every event has a version in the cache, found by its address (slug), and some things have a version of their own
+(a registration's, for its invite). What is kept is stored with the versions it was built at, and used only
+while they are current: one round trip to the cache reads the versions and what is kept, and no query is made.
+program.signals makes a new version on every edit of what the event's pages show, at once and again when the
+edit commits, since a request in between still reads the old rows and may keep them under the first new one.
+A value must be built from rows read after the versions were: `read` gives them first.
 
-This module knows nothing of pages: callers name what they keep and say how to build it.
+The versions are the HTTP validators too: the ETag, and as Last-Modified the time they were made.
+
+This module knows nothing of pages: callers name what they keep and say how to build it. A cache that cannot be
+reached costs the build, never the page.
 """
 
+import hashlib
 import logging
-from collections.abc import Callable
-from datetime import UTC
-from typing import TypeVar
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from django.core.cache import cache
 from django.utils.http import quote_etag
-
-from .models import Event
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -25,42 +30,94 @@ T = TypeVar("T")
 TIMEOUT = 24 * 60 * 60
 
 
-def version(event: Event) -> str:
-    return f"{event.updated_at.astimezone(UTC):%Y%m%d%H%M%S%f}"
+@dataclass(frozen=True)
+class Versions:
+    """The event's version and those of their own something was read at: nanoseconds since the epoch."""
+
+    values: tuple[int, ...]
+
+    @property
+    def etag(self) -> str:
+        return quote_etag("-".join(map(str, self.values)))
+
+    @property
+    def last_modified(self) -> datetime:
+        return datetime.fromtimestamp(max(self.values) / 1e9, tz=UTC)
 
 
-def cache_key(event: Event, name: str) -> str:
-    return f"program:event:{event.pk}:{version(event)}:{name}"
+def _event_version_key(slug: str) -> str:
+    return f"program:version:event:{slug}"
 
 
-def etag(event: Event, *more: object) -> str:
-    """A strong ETag for what is built from the event at its version, and from `more` where it depends on more."""
-    return quote_etag("-".join(str(part) for part in (event.pk, version(event), *more)))
+def _own_version_key(name: str) -> str:
+    return f"program:version:{name}"
 
 
-def get(event: Event, name: str):
-    """What is kept under `name` at the event's version, or None. A cache that cannot be reached keeps nothing."""
+def _entry_key(slug: str, name: str) -> str:
+    return f"program:event:{slug}:{hashlib.sha256(name.encode()).hexdigest()[:32]}"
+
+
+def read(slug: str, name: str, *, own: Sequence[str] = ()) -> tuple[Any, Versions | None]:
+    """What is kept under `name` for the event at `slug` if it was kept at the current versions (else None), with
+    those versions: the event's, then those of their own named in `own`. None for the versions when the cache
+    cannot be reached."""
+    (value,), versions = read_many(slug, [name], own=own)
+    return value, versions
+
+
+def read_many(slug: str, names: Sequence[str], *, own: Sequence[str] = ()) -> tuple[list, Versions | None]:
+    """`read` for several names, in the same round trip."""
+    version_keys = [_event_version_key(slug), *map(_own_version_key, own)]
+    entry_keys = [_entry_key(slug, name) for name in names]
     try:
-        return cache.get(cache_key(event, name))
+        found = cache.get_many([*version_keys, *entry_keys])
+        versions = Versions(tuple(found.get(key) or _new_version(key) for key in version_keys))
     except Exception:
-        logger.warning("The cache is unavailable; %s not read", name, exc_info=True)
-        return None
+        logger.warning("The cache is unavailable; %s of %s not read", names, slug, exc_info=True)
+        return [None] * len(names), None
+    entries = [found.get(key) for key in entry_keys]
+    return [entry[1] if entry is not None and entry[0] == versions else None for entry in entries], versions
 
 
-def set(event: Event, name: str, value) -> None:
+def keep(slug: str, name: str, versions: Versions | None, value) -> None:
+    """Keep `value`, built from rows read after `versions` were, under `name` at those versions."""
+    if versions is None:
+        return
     try:
-        cache.set(cache_key(event, name), value, TIMEOUT)
+        cache.set(_entry_key(slug, name), (versions, value), TIMEOUT)
     except Exception:
-        logger.warning("The cache is unavailable; %s not kept", name, exc_info=True)
+        logger.warning("The cache is unavailable; %s of %s not kept", name, slug, exc_info=True)
 
 
-def cached(event: Event, name: str, build: Callable[[], T]) -> T:
-    """`build()` as kept under `name` at the event's version: from the cache, else built now and kept.
-
-    A cache that cannot be reached costs the build, never the page.
-    """
-    value = get(event, name)
+def cached(slug: str, name: str, build: Callable[[], T], *, own: Sequence[str] = ()) -> tuple[T, Versions | None]:
+    """What is kept under `name` at the current versions, else `build()` now and kept; with the versions."""
+    value, versions = read(slug, name, own=own)
     if value is None:
         value = build()
-        set(event, name, value)
-    return value
+        keep(slug, name, versions, value)
+    return value, versions
+
+
+def _new_version(key: str) -> int:
+    """A first version where there is none (new, or evicted): newer than anything kept before it."""
+    version = time.time_ns()
+    if cache.add(key, version, timeout=None):
+        return version
+    return cache.get(key) or version  # another request made it first
+
+
+def bump(slug: str) -> None:
+    """A new version of the event at `slug`: nothing kept at the old one is used again."""
+    _bump(_event_version_key(slug))
+
+
+def bump_own(name: str) -> None:
+    """A new version of its own called `name` (see `read`)."""
+    _bump(_own_version_key(name))
+
+
+def _bump(key: str) -> None:
+    try:
+        cache.set(key, time.time_ns(), timeout=None)
+    except Exception:
+        logger.error("Could not make a new version at %s: kept pages may be stale", key, exc_info=True)

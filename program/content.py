@@ -1,8 +1,9 @@
 """What the public pages and agenda.ics show that is the same for everyone, kept at the event's version.
 
-The agenda's and the speakers page's content (the page around it says who is logged in) and the agenda's .ics,
-which the personal feeds serve too. Each is built on the first read at a new version, or before it by
-`warm`, which a task runs after every edit (program.tasks), so no visitor waits for the build.
+The agenda's and the speakers page's content (the page around it says who is logged in) and the published
+agenda's .ics, which the personal feeds serve too. Each is built at most once per version, on the first read or
+before it by `warm`, which a task runs after every edit (program.tasks), so no visitor waits for the build. Each
+reads the event's row itself, after the version (program.caching).
 """
 
 from django.template.loader import render_to_string
@@ -12,34 +13,39 @@ from . import caching, calendars, selectors
 from .models import Event
 
 
-def agenda_content(event: Event) -> SafeString:
-    return caching.cached(
-        event,
-        "agenda",
-        lambda: render_to_string(
-            "program/includes/_agenda.html", {"event": event, "days": selectors.agenda_days(event)}
-        ),
-    )
+def agenda_content(slug: str) -> SafeString:
+    def build() -> SafeString:
+        event = Event.objects.get(slug=slug)
+        return render_to_string("program/includes/_agenda.html", {"event": event, "days": selectors.agenda_days(event)})
+
+    return caching.cached(slug, "agenda", build)[0]
 
 
-def speakers_content(event: Event) -> SafeString:
-    return caching.cached(
-        event,
-        "speakers",
-        lambda: render_to_string(
+def speakers_content(slug: str) -> SafeString:
+    def build() -> SafeString:
+        event = Event.objects.get(slug=slug)
+        return render_to_string(
             "program/includes/_speakers.html", {"event": event, "speakers": selectors.speakers(event)}
-        ),
-    )
+        )
+
+    return caching.cached(slug, "speakers", build)[0]
 
 
-def agenda_ics(event: Event) -> bytes:
-    return caching.cached(
-        event, "agenda.ics", lambda: calendars.agenda_calendar(event, selectors.agenda_sessions(event))
-    )
+def published_agenda_ics(slug: str) -> tuple[bytes | None, caching.Versions | None]:
+    """The published event's whole agenda as .ics, with the versions it was built at; None if no published event
+    has this address (an organizer's preview of an unpublished one is never kept)."""
+    body, versions = caching.read(slug, "agenda.ics")
+    if body is None:
+        event = Event.objects.published().filter(slug=slug).first()
+        if event is None:
+            return None, versions
+        body = calendars.agenda_calendar(event, selectors.agenda_sessions(event))
+        caching.keep(slug, "agenda.ics", versions, body)
+    return body, versions
 
 
-def warm(event: Event) -> None:
+def warm(slug: str) -> None:
     """Build and keep all of it at the event's current version."""
-    agenda_content(event)
-    speakers_content(event)
-    agenda_ics(event)
+    agenda_content(slug)
+    speakers_content(slug)
+    published_agenda_ics(slug)

@@ -63,8 +63,6 @@ class Event(models.Model):
         help_text="Days after the event ends before attendees' personal answers are erased; counts are kept.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    # Also moved by every edit of what the event's public pages show (program.signals): the version those pages
-    # and calendars are cached and validated at (program.caching).
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = EventQuerySet.as_manager()

@@ -1,43 +1,53 @@
-"""A new version of an event's public pages: an edit of what they show moves the event's `updated_at`.
+"""A new version of an event's public pages whenever an edit changes what they show (program.caching).
 
 Each receiver finds the events a saved or deleted row shows on (before and after a move to another session or
-event) and moves their `updated_at` in the edit's own transaction, so the new version and the new rows commit
-together and roll back together (program.caching). Once the edit commits, a task builds the pages at the new
-version (program.tasks). Connected in `ProgramConfig.ready()`.
+event, or to another address) and makes them a new version twice: at once, so nothing kept before the edit is
+used again, and once the transaction commits, since a request in between still reads the old rows and may keep
+them under the version made first. After the commit a task builds the pages at the new version (program.tasks).
+Connected in `ProgramConfig.ready()`.
 """
 
 from collections.abc import Iterable
 
+from django.db import transaction
 from django.db.models import Model, Q
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
-from django.utils import timezone
 
-from eventsite.celery import queue_on_commit
+from eventsite.celery import queue
 
+from . import caching
 from .models import Event, EventRole, Person, Recording, Session, SessionPerson, Talk, TalkSpeaker
 from .tasks import warm_event_pages
 
 
-def new_version(event_ids: Iterable[int | None], *, saved: Event | None = None) -> None:
-    """Move the events' `updated_at` (but the event just `saved`, whose own save did) and warm their pages on
-    commit."""
-    event_ids = {event_id for event_id in event_ids if event_id is not None}
-    moved = event_ids - {saved.pk} if saved is not None else event_ids
-    if moved:
-        Event.objects.filter(pk__in=moved).update(updated_at=timezone.now())
-    for event_id in event_ids:
-        queue_on_commit(warm_event_pages, event_id=event_id)
+def new_version(slugs: Iterable[str]) -> None:
+    """New versions of the events at these addresses, at once and on commit, and their pages built after."""
+    for slug in set(slugs):
+        caching.bump(slug)
+        transaction.on_commit(lambda slug=slug: _committed(slug))
 
 
-def _events_of_sessions(session_ids: Iterable[int]) -> list[int]:
-    return list(Session.objects.filter(pk__in=list(session_ids)).values_list("event_id", flat=True))
+def bump_own(names: Iterable[str]) -> None:
+    """The same for versions of their own (see `caching.read`), such as a registration's."""
+    for name in set(names):
+        caching.bump_own(name)
+        transaction.on_commit(lambda name=name: caching.bump_own(name))
 
 
-def _events_of_talks(talk_ids: Iterable[int]) -> list[int]:
-    return list(Talk.objects.filter(pk__in=list(talk_ids)).values_list("session__event_id", flat=True))
+def _committed(slug: str) -> None:
+    caching.bump(slug)
+    queue(warm_event_pages, slug=slug)
 
 
-def _events_of_person(person_id: int) -> list[int]:
+def _slugs_of_sessions(session_ids: Iterable[int]) -> list[str]:
+    return list(Session.objects.filter(pk__in=list(session_ids)).values_list("event__slug", flat=True))
+
+
+def _slugs_of_talks(talk_ids: Iterable[int]) -> list[str]:
+    return list(Talk.objects.filter(pk__in=list(talk_ids)).values_list("session__event__slug", flat=True))
+
+
+def _slugs_of_person(person_id: int) -> list[str]:
     return list(
         Event.objects.filter(
             Q(roles__person_id=person_id)
@@ -45,28 +55,28 @@ def _events_of_person(person_id: int) -> list[int]:
             | Q(sessions__talks__speaker_links__person_id=person_id)
         )
         .distinct()
-        .values_list("pk", flat=True)
+        .values_list("slug", flat=True)
     )
 
 
-def events_of(instance: Model) -> list[int]:
-    """The events whose pages show this row, as it is in memory."""
+def slugs_showing(instance: Model) -> list[str]:
+    """The addresses of the events whose pages show this row, as it is in memory."""
     if isinstance(instance, Event):
-        return [instance.pk]
+        return [instance.slug]
     if isinstance(instance, Session | EventRole):
-        return [instance.event_id]
+        return list(Event.objects.filter(pk=instance.event_id).values_list("slug", flat=True))
     if isinstance(instance, SessionPerson | Talk | Recording):
-        return _events_of_sessions([instance.session_id])
+        return _slugs_of_sessions([instance.session_id])
     if isinstance(instance, TalkSpeaker):
-        return _events_of_talks([instance.talk_id])
+        return _slugs_of_talks([instance.talk_id])
     if isinstance(instance, Person):
-        return _events_of_person(instance.pk)
+        return _slugs_of_person(instance.pk)
     return []
 
 
 SHOWN = (Event, Session, SessionPerson, Talk, TalkSpeaker, EventRole, Person, Recording)
-# Rows that can move to another event (or another session or talk, so maybe another event).
-MOVABLE = (Session, SessionPerson, Talk, TalkSpeaker, EventRole, Recording)
+# Rows that can move to another event (or another session or talk, so maybe another event), or to another address.
+MOVABLE = (Event, Session, SessionPerson, Talk, TalkSpeaker, EventRole, Recording)
 
 
 def row_moving(sender, instance, raw=False, **kwargs):
@@ -75,16 +85,16 @@ def row_moving(sender, instance, raw=False, **kwargs):
         return
     stored = sender.objects.filter(pk=instance.pk).first()
     if stored is not None:
-        new_version(events_of(stored))
+        new_version(slugs_showing(stored))
 
 
 def row_saved(sender, instance, raw=False, **kwargs):
     if not raw:
-        new_version(events_of(instance), saved=instance if isinstance(instance, Event) else None)
+        new_version(slugs_showing(instance))
 
 
 def row_deleted(sender, instance, **kwargs):
-    new_version(events_of(instance))
+    new_version(slugs_showing(instance))
 
 
 def speakers_changed(sender, instance, action, reverse, pk_set, **kwargs):
@@ -92,11 +102,11 @@ def speakers_changed(sender, instance, action, reverse, pk_set, **kwargs):
     if action not in ("post_add", "post_remove", "pre_clear"):
         return
     if not reverse:
-        new_version(events_of(instance))
+        new_version(slugs_showing(instance))
     elif action == "pre_clear":
-        new_version(_events_of_person(instance.pk))
+        new_version(_slugs_of_person(instance.pk))
     else:
-        new_version(_events_of_talks(pk_set or ()))
+        new_version(_slugs_of_talks(pk_set or ()))
 
 
 for model in SHOWN:

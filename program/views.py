@@ -3,19 +3,11 @@
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
-from django.utils.decorators import method_decorator
+from django.utils.functional import cached_property
 from django.views.generic import ListView, TemplateView
 
 from . import caching, calendars, content, selectors
-from .http import (
-    calendar_response,
-    conditional_calendar,
-    conditional_page,
-    for_cookieless_visitors,
-    private,
-    public,
-    visible_event,
-)
+from .http import calendar_response, event_or_404, for_cookieless_visitors, private, public, validated
 from .models import Event
 
 
@@ -46,9 +38,9 @@ class EventListView(ListView):
 class EventPageMixin:
     """Finds the event in the URL: published, or any event for staff previewing it."""
 
-    @property
+    @cached_property
     def event(self) -> Event:
-        return visible_event(self.request, self.kwargs["slug"])
+        return event_or_404(self.request, self.kwargs["slug"])
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -59,22 +51,24 @@ class EventPageMixin:
 class CachedPageMixin(EventPageMixin):
     """A page whose content is the same for everyone (program.content) inside a header that says who is logged in.
 
-    Visitors who send no cookie all get the same page: it is kept whole at the event's version and validated by
-    it (a 304 when they have it already). Everyone else gets the page rendered around the kept content, private.
+    Visitors who send no cookie all get the same page: a published event's is kept whole at the event's version,
+    and read with it in one round trip to the cache, before anything else (the event's row is read only to build
+    it). Everyone else gets the page rendered around the kept content, private.
     """
 
     def get(self, request, *args, **kwargs):
         if request.COOKIES:
             return private(super().get(request, *args, **kwargs))
-        name = f"page:{request.path}"
-        page = caching.get(self.event, name)
-        if page is None:
-            response = super().get(request, *args, **kwargs).render()
-            if request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):  # it gave this visitor a CSRF token (a form): theirs
-                return private(response)
-            page = response.content
-            caching.set(self.event, name, page)
-        return for_cookieless_visitors(HttpResponse(page), self.event)
+        slug, name = self.kwargs["slug"], f"page:{request.path}"
+        page, versions = caching.read(slug, name)
+        if page is not None:
+            return validated(for_cookieless_visitors(HttpResponse(page)), versions)
+        response = super().get(request, *args, **kwargs).render()
+        # An organizer's preview, or a page that gave this visitor a CSRF token (a form), is theirs alone.
+        if not self.event.is_published or request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
+            return private(response)
+        caching.keep(slug, name, versions, response.content)
+        return validated(for_cookieless_visitors(response), versions)
 
 
 class EventDetailView(EventPageMixin, TemplateView):
@@ -91,20 +85,18 @@ class EventDetailView(EventPageMixin, TemplateView):
         return context
 
 
-@method_decorator(conditional_page, name="get")
 class AgendaView(CachedPageMixin, TemplateView):
     template_name = "program/agenda.html"
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "content": content.agenda_content(self.event)}
+        return {**super().get_context_data(**kwargs), "content": content.agenda_content(self.event.slug)}
 
 
-@method_decorator(conditional_page, name="get")
 class SpeakersView(CachedPageMixin, TemplateView):
     template_name = "program/speakers.html"
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "content": content.speakers_content(self.event)}
+        return {**super().get_context_data(**kwargs), "content": content.speakers_content(self.event.slug)}
 
 
 class SessionDetailView(EventPageMixin, TemplateView):
@@ -135,16 +127,18 @@ class RecordingsView(EventPageMixin, TemplateView):
         return context
 
 
-@conditional_calendar
 def agenda_calendar(request, slug):
-    """The whole agenda as .ics, the same for everyone."""
-    event = visible_event(request, slug)
-    return public(calendar_response(content.agenda_ics(event), f"{slug}.ics"), event)
+    """The whole agenda as .ics, the same for everyone: kept at the event's version, and public while published."""
+    body, versions = content.published_agenda_ics(slug)
+    if body is not None:
+        return validated(public(calendar_response(body, f"{slug}.ics")), versions)
+    event = event_or_404(request, slug)  # an organizer's preview of an unpublished event
+    body = calendars.agenda_calendar(event, selectors.agenda_sessions(event))
+    return private(calendar_response(body, f"{slug}.ics"))
 
 
-@conditional_calendar
 def session_calendar(request, slug, pk):
-    event = visible_event(request, slug)
+    event = event_or_404(request, slug)
     session = get_object_or_404(selectors.agenda_sessions(event), pk=pk)
-    body = calendars.agenda_calendar(event, [session])
-    return public(calendar_response(body, f"{slug}-session-{pk}.ics"), event)
+    response = calendar_response(calendars.agenda_calendar(event, [session]), f"{slug}-session-{pk}.ics")
+    return public(response) if event.is_published else private(response)

@@ -39,6 +39,11 @@ def event_span(event: Event) -> Span:
     )
 
 
+def version_name(registration_id: int) -> str:
+    """The name of the registration's own version in the cache, which its kept invite is read at (program.caching)."""
+    return f"registration:{registration_id}"
+
+
 def invite_uid(registration: Registration) -> str:
     return f"registration-{registration.pk}@{calendars.uid_domain()}"
 

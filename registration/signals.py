@@ -1,12 +1,21 @@
-"""Agenda edits in the program app owe registrants updated invites; the program app knows nothing of this."""
+"""What the registration app keeps in step with others' changes, without the program app knowing of it.
+
+Agenda edits owe registrants updated invites. And what is kept in the cache at an event's version (program.caching)
+beside its pages goes stale with what revokes it: a personal feed address found good is kept at the event's
+version, so cancelling, resetting or deleting makes the event a new one; a registration's invite is kept at a
+version of its own as well, which any change of the registration or its attendee's address makes new.
+"""
 
 from django.conf import settings
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from eventsite.celery import queue_on_commit
+from program import signals as program_signals
 from program.models import Event, Session
 
+from . import invites
+from .models import Registration
 from .tasks.notices import refresh_invites
 
 
@@ -24,3 +33,29 @@ def session_changed(sender, instance, **kwargs):
 def event_changed(sender, instance, created, **kwargs):
     if not created:
         _refresh_later(instance.pk)
+
+
+@receiver(post_save, sender=Registration, dispatch_uid="registration.feed_revoked")
+def feed_revoked(sender, instance, update_fields=None, **kwargs):
+    """Cancelled, or the feed given a new address: the old address must stop working at once."""
+    if not instance.is_live or (update_fields and "feed_token" in update_fields):
+        program_signals.new_version([instance.event.slug])
+
+
+@receiver(post_delete, sender=Registration, dispatch_uid="registration.feed_deleted")
+def feed_deleted(sender, instance, **kwargs):
+    program_signals.new_version([instance.event.slug])
+
+
+@receiver(post_save, sender=Registration, dispatch_uid="registration.invite_changed")
+def invite_changed(sender, instance, created, **kwargs):
+    if not created:
+        program_signals.bump_own([invites.version_name(instance.pk)])
+
+
+@receiver(post_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="registration.attendee_changed")
+def attendee_changed(sender, instance, created, update_fields=None, **kwargs):
+    """The invite names its attendee by email address."""
+    if not created and (update_fields is None or "email" in update_fields):
+        registrations = Registration.objects.filter(user=instance).values_list("pk", flat=True)
+        program_signals.bump_own(invites.version_name(pk) for pk in registrations)

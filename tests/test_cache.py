@@ -9,7 +9,6 @@ from django.db import transaction
 from django.urls import reverse
 
 from program import caching
-from program.models import Event
 from tests.conftest import require_service
 from tests.factories import SessionFactory
 
@@ -35,16 +34,20 @@ def test_what_one_process_keeps_another_finds_and_an_edit_makes_new(
     client, prefix, db, django_capture_on_commit_callbacks
 ):
     session = SessionFactory(title="Before the edit")
-    event = Event.objects.get(pk=session.event_id)
-    assert client.get(reverse("program:agenda", args=[event.slug])).status_code == 200
+    slug = session.event.slug
+    assert client.get(reverse("program:agenda", args=[slug])).status_code == 200
     other = another_process(prefix)
-    assert "Before the edit" in other.get(caching.cache_key(event, "agenda"))
+    version_key, entry_key = caching._event_version_key(slug), caching._entry_key(slug, "agenda")
+    version, (kept_at, content) = other.get(version_key), other.get(entry_key)
+    assert kept_at.values == (version,)
+    assert "Before the edit" in content
 
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         session.title = "After the edit"
         session.save()
 
-    event = Event.objects.get(pk=event.pk)
-    # Warmed on commit at the new version, which every process reads from the database.
-    assert "After the edit" in other.get(caching.cache_key(event, "agenda"))
-    assert "After the edit" in client.get(reverse("program:agenda", args=[event.slug])).content.decode()
+    # The other process sees the new version, and the agenda warmed at it on commit.
+    version, (kept_at, content) = other.get(version_key), other.get(entry_key)
+    assert kept_at.values == (version,)
+    assert "After the edit" in content
+    assert "After the edit" in client.get(reverse("program:agenda", args=[slug])).content.decode()

@@ -11,20 +11,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from program.http import event_or_404
 from program.models import Event
-from program.selectors import event_for_visitor
 
 from .. import invites, selectors, services, tokens
 from ..forms import EditAnswersForm, ModeForm, RegistrationForm
 from ..models import Mode, Registration
 from ..ratelimit import limit_posts
-
-
-def event_or_404(request, slug: str) -> Event:
-    event = event_for_visitor(slug=slug, user=request.user)
-    if event is None:
-        raise Http404("No such event.")
-    return event
 
 
 def my_registration_or_404(request, event: Event) -> Registration:

@@ -14,12 +14,12 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from program.http import event_or_404
 from program.models import Event
 
 from .. import badges, selectors
 from ..models import BadgeSheet, Mode, Registration, Status
 from ..tasks.badges import build_badge_sheet
-from .attendee import event_or_404
 
 PDF_CACHE_CONTROL = "private, no-store"  # personal data: never kept by a shared cache or the browser
 # PDFs go without a Content-Security-Policy (`csp_exempt`): Chrome shows one in an <embed>, which the policy's

@@ -6,8 +6,9 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from program.http import event_or_404
+
 from .. import checkin as desk
-from .attendee import event_or_404
 
 
 @never_cache

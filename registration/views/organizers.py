@@ -3,8 +3,9 @@
 from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import render
 
+from program.http import event_or_404
+
 from .. import selectors
-from .attendee import event_or_404
 
 
 @staff_member_required
