@@ -383,9 +383,7 @@ def warm_feed(client, url):
         assert client.get(url).status_code == 200
 
 
-def test_a_polled_feed_is_kept_and_answers_304_while_unchanged(
-    client, event, django_assert_num_queries
-):
+def test_a_polled_feed_is_kept_and_answers_304_while_unchanged(client, event, django_assert_num_queries):
     registration = register(event)
     url = f"/events/{event.slug}/feed/{registration.feed_token}.ics"
     first = client.get(url)
