@@ -82,7 +82,7 @@ def _pdf_text(pdf: bytes) -> tuple[int, str]:
 def measure(bench, *, quick: bool) -> Section:
     from bench import seed
 
-    section = Section("3. Badges (4in × 3in, QR code, WeasyPrint)")
+    section = Section("6. Badges (4in × 3in, QR code, WeasyPrint)")
     count = SMALL_SHEET if quick else BADGES
     event = seed.make_event("bench-badges", "Badge Workshop", starts_in=50, in_person_capacity=count)
     registrations = seed.registrations(event, bench.clients[:count])

@@ -101,7 +101,7 @@ def measure(bench) -> Section:
     from program.models import Event
     from registration.models import Mode, Notification, Registration, Status
 
-    section = Section("2. Registration burst (1,000 people, 64 clients, 100 in-person seats)")
+    section = Section("5. Registration burst (1,000 people, 64 clients, 100 in-person seats)")
     event = seed.make_event("bench-burst", "Burst Workshop", starts_in=40, in_person_capacity=SEATS)
     seed.small_agenda(event)
     people = bench.clients[:PEOPLE]

@@ -12,6 +12,7 @@ from pathlib import Path
 from bench.procs import children, cpu_seconds
 
 LUA = Path(__file__).resolve().parent / "report.lua"
+STATUS_LUA = Path(__file__).resolve().parent / "status.lua"  # the same, counting 304s: for conditional GETs
 # What Firefox sends when a person opens a page or clicks a link.
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 WRK_THREADS = 2
@@ -28,18 +29,29 @@ class WrkRun:
     errors: int  # socket errors and responses that were not 2xx/3xx
     timeouts: int  # requests unanswered after TIMEOUT seconds: slowness, not an error
     cpu_ms_per_request: float
+    not_modified: int = 0  # 304 responses, counted only with count_status
+    other_status: int = 0  # any other status, counted only with count_status
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
-def wrk(url: str, *, seconds: float, server_pid: int, headers: dict[str, str] | None = None) -> WrkRun:
-    """One wrk run against 127.0.0.1, with the gunicorn workers' CPU time read from /proc around it."""
+def wrk(
+    url: str,
+    *,
+    seconds: float,
+    server_pid: int,
+    headers: dict[str, str] | None = None,
+    count_status: bool = False,
+) -> WrkRun:
+    """One wrk run against 127.0.0.1, with the gunicorn workers' CPU time read from /proc around it.
+
+    count_status counts 304s and other statuses in wrk's Lua, which costs wrk time on every response."""
     if not url.startswith("http://127.0.0.1:"):
         raise ValueError(f"the bench only loads 127.0.0.1, not {url}")
     command = ["wrk", f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}", f"-d{seconds}s", "--timeout", f"{TIMEOUT}s"]
-    command += ["-s", str(LUA)]
+    command += ["-s", str(STATUS_LUA if count_status else LUA)]
     for name, value in {"Accept": BROWSER_ACCEPT, **(headers or {})}.items():
         command += ["-H", f"{name}: {value}"]
     workers = children(server_pid)
@@ -59,6 +71,8 @@ def wrk(url: str, *, seconds: float, server_pid: int, headers: dict[str, str] | 
         errors=errors,
         timeouts=figures["timeout"],
         cpu_ms_per_request=1000 * cpu / requests if requests else 0.0,
+        not_modified=figures["not_modified"],
+        other_status=figures["other_status"],
     )
 
 

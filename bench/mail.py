@@ -1,12 +1,21 @@
 """Issue 5.4: 1,000 confirmation emails with invites, sent by one Celery worker to an SMTP server on 127.0.0.1.
 
-First a clean run for the rate. Then the same with the worker killed (SIGKILL) halfway and started
-again: every notice must reach the SMTP server exactly once. Messages are counted by their Message-ID,
-which names the notice (`notification-<pk>@…`), so a doubled email cannot hide.
+First a clean run for the rate: every notice must arrive exactly once. Then the same with the worker killed
+(SIGKILL) halfway and started again: every notice must arrive, and a repeat is allowed only where no client
+can avoid one. A message the SMTP server accepted (its 250) before the worker recorded it as sent is sent
+again after the restart (RFC 5321 gives the server the message with its 250; a client that dies before
+recording the answer cannot tell a taken message from a lost one). So repeats are bounded by the messages in
+flight at the kill: at most one for each child process of the killed worker that delivers mail (its
+concurrency). A repeat must carry the same Message-ID as the first copy (`notification-<pk>@…`), which is
+what lets mail clients fold the two.
 """
 
+import os
 import re
 import time
+from email.parser import BytesHeaderParser
+from email.policy import default as default_policy
+from email.utils import getaddresses
 
 from django.utils import timezone
 
@@ -33,11 +42,12 @@ def _owe(bench, slug: str, count: int) -> list[int]:
 
 
 def _enqueue(ids: list[int]) -> float:
-    from registration.notifications import enqueue
+    """Queue each notice's delivery task, as the site does once the registration commits."""
+    from registration.tasks.mail import deliver_notification
 
     started = time.monotonic()
     for notification_id in ids:
-        enqueue(notification_id)
+        deliver_notification.apply_async(kwargs={"notification_id": notification_id}, retry=False)
     return time.monotonic() - started
 
 
@@ -66,12 +76,34 @@ def _invites(maildir) -> int:
     return found
 
 
+def _messages(maildir) -> set:
+    return {path for folder in ("new", "cur") if (maildir / folder).exists() for path in (maildir / folder).iterdir()}
+
+
+def _copies(paths, *, recipients: dict[str, int], subject: str) -> dict[int, list[str]]:
+    """The Message-IDs of every copy each notice's recipient got about this event, by notice.
+
+    Copies are found by recipient and subject, not by Message-ID, so that a repeat sent under another
+    Message-ID would be seen too."""
+    parser = BytesHeaderParser(policy=default_policy)
+    copies: dict[int, list[str]] = {notice: [] for notice in recipients.values()}
+    for path in paths:
+        with path.open("rb") as message:
+            headers = parser.parse(message)
+        if subject not in str(headers["Subject"] or ""):
+            continue
+        for _name, address in getaddresses([str(headers["To"] or "")]):
+            if address.lower() in recipients:
+                copies[recipients[address.lower()]].append(str(headers["Message-ID"] or "").strip())
+    return copies
+
+
 def measure(bench, *, quick: bool) -> Section:
     from django.db.models import Max
 
     from registration.models import Notification
 
-    section = Section("4. Emails with invites (one Celery worker, SMTP on 127.0.0.1)")
+    section = Section("7. Emails with invites (one Celery worker, SMTP on 127.0.0.1)")
     count = 200 if quick else EMAILS
     bench.stop_worker()
 
@@ -105,28 +137,63 @@ def measure(bench, *, quick: bool) -> Section:
     )
 
     # The same with the worker killed halfway: the sweep delivers what the dead worker held.
+    from django.conf import settings
+
+    # The children that deliver, each with one message at most in flight; the worker is started with this many.
+    concurrency = getattr(settings, "CELERY_WORKER_CONCURRENCY", None) or 2 * (os.cpu_count() or 1)
     ids = _owe(bench, "bench-mail-kill", count)
+    event_name = Notification.objects.filter(pk=ids[0]).values_list("registration__event__name", flat=True)[0]
+    recipients = {
+        email.lower(): pk
+        for pk, email in Notification.objects.filter(pk__in=ids).values_list("pk", "registration__user__email")
+    }
+    before = _messages(bench.maildir)
     env = bench.worker_env(NOTIFICATION_SWEEP_SECONDS="1", NOTIFICATION_SWEEP_AFTER=str(SWEEP_AFTER))
-    worker = procs.celery_worker("worker-mail-kill", env, beat=True)
+    worker = procs.celery_worker("worker-mail-kill", env, beat=True, concurrency=concurrency)
     started = time.monotonic()
     try:
         _enqueue(ids)
         _wait_sent(ids, below=count // 2 + 1)
         worker.kill()
         sent_at_kill = count - _unsent(ids)
-        worker = procs.celery_worker("worker-mail-kill", env, beat=True)
+        worker = procs.celery_worker("worker-mail-kill", env, beat=True, concurrency=concurrency)
         _wait_sent(ids)
         time.sleep(2)  # anything sent twice arrives by now
     finally:
         worker.stop()
     seconds = time.monotonic() - started
-    counts = delivered(bench.maildir, set(ids))
-    lost = count - len(counts)
-    doubled = sum(counts.values()) - len(counts)
+    copies = _copies(_messages(bench.maildir) - before, recipients=recipients, subject=event_name)
+    lost = sum(1 for found in copies.values() if not found)
+    repeated = {notice: found for notice, found in copies.items() if len(found) > 1}
+    repeats = sum(len(found) - 1 for found in repeated.values())
+    # Grouped by Message-ID: every copy of a notice must carry the notice's own.
+    foreign = {
+        notice: found
+        for notice, found in copies.items()
+        if any(not message_id.startswith(f"<notification-{notice}@") for message_id in found)
+    }
+    within = repeats <= concurrency and all(len(found) <= 2 for found in repeated.values())
     section.figure("killed run: notices sent when the worker was killed", sent_at_kill, "", digits=0)
     section.figure(f"killed run: all {count:,} sent after the restart", seconds, "s")
     section.figure("killed run: lost", lost, "", "0", lost == 0, digits=0)
-    section.figure("killed run: doubled", doubled, "", "0", doubled == 0, digits=0)
+    section.figure(
+        "killed run: repeated (same Message-ID)",
+        repeats,
+        "",
+        f"≤ {concurrency} (one per child of the killed worker)",
+        within,
+        digits=0,
+    )
     section.check("killed run: no notice lost", lost == 0, f"{lost} lost")
-    section.check("killed run: no email sent twice", doubled == 0, f"{doubled} doubled")
+    section.check(
+        f"killed run: repeats within the bound, at most one per child process of the killed worker ({concurrency})",
+        within,
+        f"{repeats} repeated" + (": " + ", ".join(found[0] for found in repeated.values()) if repeated else ""),
+    )
+    section.check(
+        "killed run: every copy of a notice carries its Message-ID, so a repeat folds into the first",
+        not foreign,
+        f"{len(foreign)} notices with another Message-ID"
+        + (f", first: notice {min(foreign)} got {foreign[min(foreign)]}" if foreign else ""),
+    )
     return section

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -47,8 +48,8 @@ def wait_for(predicate: Callable[[], object], *, timeout: float, what: str, inte
 class Process:
     """One server process with its log in bench/work/."""
 
-    def __init__(self, name: str, command: list[str], *, env: dict[str, str] | None = None):
-        self.name, self.command, self.env = name, command, env
+    def __init__(self, name: str, command: list[str], *, env: dict[str, str] | None = None, cwd: Path = REPO):
+        self.name, self.command, self.env, self.cwd = name, command, env, cwd
         self.log = WORK / f"{name}.log"
         self.popen: subprocess.Popen | None = None
 
@@ -56,7 +57,7 @@ class Process:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as log:
             self.popen = subprocess.Popen(
-                self.command, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                self.command, cwd=self.cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
         return self
 
@@ -112,10 +113,12 @@ def smtp_server(port: int, maildir: Path) -> Process:
     return process
 
 
-def gunicorn(name: str, port: int, env: dict[str, str]) -> Process:
-    """The production command from the README: 2 workers of 8 threads, whitenoise for static files."""
+def gunicorn(name: str, port: int, env: dict[str, str], *, venv_bin: Path = VENV_BIN, cwd: Path = REPO) -> Process:
+    """The production command from the README: 2 workers of 8 threads, whitenoise for static files.
+
+    venv_bin and cwd run another checkout of the site (the baseline's worktree and its venv)."""
     command = [
-        str(VENV_BIN / "gunicorn"),
+        str(venv_bin / "gunicorn"),
         "eventsite.wsgi:application",
         "--bind",
         f"127.0.0.1:{port}",
@@ -129,7 +132,7 @@ def gunicorn(name: str, port: int, env: dict[str, str]) -> Process:
         "--log-level",
         "warning",
     ]
-    process = Process(name, command, env=env).start()
+    process = Process(name, command, env=env, cwd=cwd).start()
     wait_for(lambda: port_open(port) or not process.running(), timeout=60, what=f"gunicorn ({name})")
     if not process.running():
         raise RuntimeError(f"gunicorn ({name}) did not start:\n{process.tail()}")
@@ -180,7 +183,7 @@ def lower_group_priority(pid: int, nice: int) -> None:
     processes by session (autogroup, on by default), every server here has a group of its own
     (start_new_session), so a niced worker still took as much CPU as a gunicorn worker during the burst.
     The group's own nice is what weighs it against gunicorn, as a service manager's CPU weight does in
-    production (README, "Deploying"). Without autogroup, the process's own nice value does that.
+    production (bench/README.md, "CPU priority"). Without autogroup, the process's own nice value does that.
     """
     path = Path(f"/proc/{pid}/autogroup")
     try:
@@ -226,3 +229,32 @@ def memory_kib(pid: int) -> dict[str, int]:
         if key in ("VmRSS", "VmHWM"):
             values[key] = int(rest.split()[0])
     return values
+
+
+@dataclass
+class Site:
+    """One version of the site under test, served by two gunicorns: one as configured, and one with Django's
+    dummy cache (`BENCH_CACHE=off`), where every request renders from scratch."""
+
+    label: str  # "new": this checkout; "old": the baseline's worktree
+    env: dict[str, str]
+    port: int
+    nocache_port: int
+    venv_bin: Path = VENV_BIN
+    cwd: Path = REPO
+    web: Process | None = None
+    nocache: Process | None = None
+    # Filled in by bench.pages.prepare: each page's address on this version, and the size of its response.
+    paths: dict[str, str] = field(default_factory=dict)
+    sizes: dict[str, int] = field(default_factory=dict)
+
+    def start_nocache(self) -> Process:
+        env = {**self.env, "BENCH_CACHE": "off"}
+        name = "gunicorn-nocache" if self.label == "new" else f"gunicorn-{self.label}-nocache"
+        self.nocache = gunicorn(name, self.nocache_port, env, venv_bin=self.venv_bin, cwd=self.cwd)
+        return self.nocache
+
+    def start_web(self) -> Process:
+        name = "gunicorn" if self.label == "new" else f"gunicorn-{self.label}"
+        self.web = gunicorn(name, self.port, self.env, venv_bin=self.venv_bin, cwd=self.cwd)
+        return self.web
