@@ -72,4 +72,4 @@ BENCH_SYSTEM_PACKAGES := wrk hyperfine time redis-server
 
 bench: system-packages $(VENV)/.installed
 	$(call apt_install,$(BENCH_SYSTEM_PACKAGES))
-	$(PY) -m bench.run
+	$(PY) -m bench.run $(if $(BASELINE),--baseline $(BASELINE))
