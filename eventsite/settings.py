@@ -70,10 +70,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    # Right after SecurityMiddleware, so every response gets the headers, even one an inner middleware answers.
+    # Static files, as WhiteNoise's documentation places it: they need no page policy.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before the rest, so every page gets the headers, even one an inner middleware answers.
     "eventsite.middleware.ContentSecurityPolicyMiddleware",
     "eventsite.middleware.PermissionsPolicyMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     # A response whose ETag or Last-Modified the request already has becomes a 304 (program/http.py).
     "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
