@@ -72,11 +72,13 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Static files, as WhiteNoise's documentation places it: they need no page policy.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A response whose ETag or Last-Modified the request already has becomes a 304 (program/http.py).
+    "django.middleware.http.ConditionalGetMiddleware",
+    # Public pages and calendars kept whole, served before everything below (program/middleware.py).
+    "program.middleware.KeptResponseMiddleware",
     # Before the rest, so every page gets the headers, even one an inner middleware answers.
     "eventsite.middleware.ContentSecurityPolicyMiddleware",
     "eventsite.middleware.PermissionsPolicyMiddleware",
-    # A response whose ETag or Last-Modified the request already has becomes a 304 (program/http.py).
-    "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -98,6 +98,34 @@ def cached(slug: str, name: str, build: Callable[[], T], *, own: Sequence[str] =
     return value, versions
 
 
+# Which event (and versions of their own) a response kept whole for an address was made at, learnt when it was
+# kept, so that program.middleware reads it with them in one round trip; and whether it is the same for a visitor
+# who sends a cookie. An entry outlives edits harmlessly: each makes a new version, which the response was not
+# kept at.
+@dataclass(frozen=True)
+class KeptAt:
+    slug: str
+    own: tuple[str, ...] = ()
+    whoever_asks: bool = False
+
+
+_kept_addresses: dict[str, KeptAt] = {}
+
+
+def kept_response(path: str, *, with_cookie: bool):
+    """The response kept whole at this address if its versions still hold, and it is the same for a visitor who
+    sends a cookie when this one does; else None."""
+    kept_at = _kept_addresses.get(path)
+    if kept_at is None or (with_cookie and not kept_at.whoever_asks):
+        return None
+    return read(kept_at.slug, f"response:{path}", own=kept_at.own)[0]
+
+
+def keep_response(path: str, kept_at: KeptAt, versions: Versions, value) -> None:
+    _kept_addresses[path] = kept_at
+    keep(kept_at.slug, f"response:{path}", versions, value)
+
+
 def _new_version(key: str) -> int:
     """A first version where there is none (new, or evicted): newer than anything kept before it."""
     version = time.time_ns()

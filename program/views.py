@@ -1,13 +1,15 @@
 """Public pages of an event: home, agenda, speakers, committee, recordings, calendars."""
 
-from django.http import HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.safestring import SafeString
 from django.views.generic import ListView, TemplateView
 
 from . import caching, calendars, content, selectors
 from .http import calendar_response, event_or_404, for_cookieless_visitors, private, public, validated
+from .middleware import offer
 from .models import Event
 
 
@@ -51,24 +53,29 @@ class EventPageMixin:
 class CachedPageMixin(EventPageMixin):
     """A page whose content is the same for everyone (program.content) inside a header that says who is logged in.
 
-    Visitors who send no cookie all get the same page: a published event's is kept whole at the event's version,
-    and read with it in one round trip to the cache, before anything else (the event's row is read only to build
-    it). Everyone else gets the page rendered around the kept content, private.
+    The page as visitors who send no cookie see it is the same for all of them: it is public, validated by the
+    versions its content was built at, and offered to be kept whole (program.middleware). Everyone else gets the
+    page rendered around the kept content, private.
     """
 
+    def content_at(self, slug: str) -> tuple[SafeString, caching.Versions | None]:
+        raise NotImplementedError
+
     def get(self, request, *args, **kwargs):
-        if request.COOKIES:
-            return private(super().get(request, *args, **kwargs))
-        slug, name = self.kwargs["slug"], f"page:{request.path}"
-        page, versions = caching.read(slug, name)
-        if page is not None:
-            return validated(for_cookieless_visitors(HttpResponse(page)), versions)
+        # The content and its versions first: the event's row, read next for the page around it, is no older.
+        try:
+            self.content, versions = self.content_at(self.kwargs["slug"])
+        except Event.DoesNotExist:
+            raise Http404("No such event.") from None
         response = super().get(request, *args, **kwargs).render()
-        # An organizer's preview, or a page that gave this visitor a CSRF token (a form), is theirs alone.
-        if not self.event.is_published or request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
+        # An organizer's preview, or a page that gave its visitor a CSRF token (a form), is theirs alone.
+        if request.COOKIES or request.META.get("CSRF_COOKIE_NEEDS_UPDATE") or not self.event.is_published:
             return private(response)
-        caching.keep(slug, name, versions, response.content)
-        return validated(for_cookieless_visitors(response), versions)
+        response = validated(for_cookieless_visitors(response), versions)
+        return offer(response, caching.KeptAt(self.event.slug), versions)
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "content": self.content}
 
 
 class EventDetailView(EventPageMixin, TemplateView):
@@ -88,15 +95,15 @@ class EventDetailView(EventPageMixin, TemplateView):
 class AgendaView(CachedPageMixin, TemplateView):
     template_name = "program/agenda.html"
 
-    def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "content": content.agenda_content(self.event.slug)}
+    def content_at(self, slug):
+        return content.agenda_content(slug)
 
 
 class SpeakersView(CachedPageMixin, TemplateView):
     template_name = "program/speakers.html"
 
-    def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "content": content.speakers_content(self.event.slug)}
+    def content_at(self, slug):
+        return content.speakers_content(slug)
 
 
 class SessionDetailView(EventPageMixin, TemplateView):
@@ -131,7 +138,8 @@ def agenda_calendar(request, slug):
     """The whole agenda as .ics, the same for everyone: kept at the event's version, and public while published."""
     body, versions = content.published_agenda_ics(slug)
     if body is not None:
-        return validated(public(calendar_response(body, f"{slug}.ics")), versions)
+        response = validated(public(calendar_response(body, f"{slug}.ics")), versions)
+        return offer(response, caching.KeptAt(slug, whoever_asks=True), versions)
     event = event_or_404(request, slug)  # an organizer's preview of an unpublished event
     body = calendars.agenda_calendar(event, selectors.agenda_sessions(event))
     return private(calendar_response(body, f"{slug}.ics"))

@@ -35,16 +35,21 @@ def event_changed(sender, instance, created, **kwargs):
         _refresh_later(instance.pk)
 
 
+def _new_event_version(registration: Registration) -> None:
+    # The slug alone, by id: the event may be on its way out with its registrations.
+    program_signals.new_version(Event.objects.filter(pk=registration.event_id).values_list("slug", flat=True))
+
+
 @receiver(post_save, sender=Registration, dispatch_uid="registration.feed_revoked")
 def feed_revoked(sender, instance, update_fields=None, **kwargs):
     """Cancelled, or the feed given a new address: the old address must stop working at once."""
     if not instance.is_live or (update_fields and "feed_token" in update_fields):
-        program_signals.new_version([instance.event.slug])
+        _new_event_version(instance)
 
 
 @receiver(post_delete, sender=Registration, dispatch_uid="registration.feed_deleted")
 def feed_deleted(sender, instance, **kwargs):
-    program_signals.new_version([instance.event.slug])
+    _new_event_version(instance)
 
 
 @receiver(post_save, sender=Registration, dispatch_uid="registration.invite_changed")

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from program import caching, content
 from program.http import calendar_response, event_or_404, private, validated
+from program.middleware import offer
 
 from .. import invites, services, tokens
 from ..models import Registration
@@ -37,7 +38,8 @@ def invite(request, slug, pk, signature):
         found = (invites.invite_calendar(registration), "REQUEST" if registration.is_live else "CANCEL")
         caching.keep(slug, name, versions, found)
     body, method = found
-    return validated(private(calendar_response(body, f"{slug}-invite.ics", method=method)), versions)
+    response = validated(private(calendar_response(body, f"{slug}-invite.ics", method=method)), versions)
+    return offer(response, caching.KeptAt(slug, own=(invites.version_name(pk),), whoever_asks=True), versions)
 
 
 def personal_feed(request, slug, token):
@@ -54,7 +56,8 @@ def personal_feed(request, slug, token):
         body, versions = content.published_agenda_ics(slug)
         if body is None:
             raise Http404("No such calendar feed.")
-    return validated(private(calendar_response(body, f"{slug}.ics")), versions)
+    response = validated(private(calendar_response(body, f"{slug}.ics")), versions)
+    return offer(response, caching.KeptAt(slug, whoever_asks=True), versions)
 
 
 @login_required

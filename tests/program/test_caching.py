@@ -6,12 +6,13 @@ import re
 import pytest
 from django.core.cache import cache
 from django.db import transaction
+from django.http import HttpResponse
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
-from program import caching
+from program import caching, content
 from program.models import Person, Role
 from program.views import AgendaView
 from tests.factories import (
@@ -19,6 +20,7 @@ from tests.factories import (
     EventRoleFactory,
     PersonFactory,
     RecordingFactory,
+    RegistrationFactory,
     SessionFactory,
     SessionPersonFactory,
     StaffFactory,
@@ -163,6 +165,105 @@ def test_an_unpublished_event_is_never_kept_for_visitors(client, event, django_c
     client.logout()
     client.cookies.clear()
     assert client.get(url("agenda-calendar", event)).status_code == 404
+
+
+# Responses kept whole and served before Django's request path (program.middleware).
+
+
+@pytest.fixture
+def views_run(monkeypatch):
+    """Each view of the event's pages and agenda.ics that runs reads what it shows through program.content."""
+    calls = []
+    for name in ("agenda_content", "speakers_content", "published_agenda_ics"):
+        original = getattr(content, name)
+
+        def counted(slug, original=original):
+            calls.append(slug)
+            return original(slug)
+
+        monkeypatch.setattr(content, name, counted)
+    return calls
+
+
+@pytest.mark.parametrize("name", ["agenda", "speakers", "agenda-calendar"])
+def test_a_visitor_without_a_cookie_is_answered_from_the_kept_response_with_the_same_headers(
+    client, event, views_run, name
+):
+    first = client.get(url(name, event))
+    assert views_run == [event.slug]
+
+    again = client.get(url(name, event))
+
+    assert views_run == [event.slug]
+    assert again.content == first.content
+    assert dict(again.items()) == dict(first.items())
+    assert "Content-Security-Policy" in again if name != "agenda-calendar" else "Content-Disposition" in again
+
+
+def test_a_query_string_or_a_cookie_is_answered_by_the_view(client, event, views_run):
+    client.get(url("agenda", event))
+
+    client.get(url("agenda", event) + "?utm_source=newsletter")
+    client.cookies["csrftoken"] = "a" * 32
+    client.get(url("agenda", event))
+
+    assert views_run == [event.slug] * 3
+
+
+def test_the_agenda_calendar_which_reads_nothing_of_the_visitors_is_kept_for_a_visitor_with_a_cookie_too(
+    client, event, views_run
+):
+    first = client.get(url("agenda-calendar", event))
+    client.force_login(UserFactory())
+
+    again = client.get(url("agenda-calendar", event))
+
+    assert views_run == [event.slug]
+    assert again.content == first.content
+
+
+def test_an_unpublished_agenda_calendar_an_organizer_previews_is_not_kept_for_anyone(client, event, views_run):
+    event.is_published = False
+    event.save()
+    client.force_login(StaffFactory())
+    assert client.get(url("agenda-calendar", event)).status_code == 200
+    assert client.get(url("agenda-calendar", event)).status_code == 200
+    client.logout()
+    client.cookies.clear()
+
+    assert client.get(url("agenda-calendar", event)).status_code == 404
+    assert views_run == [event.slug] * 3
+
+
+def test_a_kept_response_answers_a_matching_etag_with_a_304(client, event):
+    first = client.get(url("agenda", event))
+    client.get(url("agenda", event))  # from the kept response
+
+    again = client.get(url("agenda", event), HTTP_IF_NONE_MATCH=first["ETag"])
+
+    assert again.status_code == 304
+
+
+def test_a_request_for_a_host_not_allowed_is_refused_before_the_kept_response(client, event):
+    client.get(url("agenda-calendar", event))
+
+    assert client.get(url("agenda-calendar", event), HTTP_HOST="attacker.example").status_code == 400
+
+
+def test_only_a_success_that_sets_no_cookie_and_varies_on_nothing_but_the_cookie_is_kept_for_everyone():
+    from program.middleware import _same_for_everyone
+
+    def response(status=200, vary=None, cookie=False):
+        made = HttpResponse("page", status=status, headers={"Vary": vary} if vary else None)
+        if cookie:
+            made.set_cookie("sessionid", "x")
+        return made
+
+    assert _same_for_everyone(response())
+    assert _same_for_everyone(response(vary="Cookie"))
+    assert not _same_for_everyone(response(vary="Cookie, Accept-Language"))
+    assert not _same_for_everyone(response(cookie=True))
+    assert not _same_for_everyone(response(status=404))
 
 
 # HTTP caching: validators from the event's version, and who may keep what.
@@ -431,3 +532,12 @@ def test_a_rolled_back_edit_leaves_the_pages_as_they_were(client, event, django_
     html = page(client, "agenda", event)
     assert "Session 1" in html
     assert "Never committed" not in html
+
+
+def test_an_event_with_registrations_can_be_deleted(client, event, django_capture_on_commit_callbacks):
+    RegistrationFactory(event=event)
+    assert client.get(url("agenda-calendar", event)).status_code == 200
+
+    committed(django_capture_on_commit_callbacks, event.delete)
+
+    assert client.get(url("agenda-calendar", event)).status_code == 404

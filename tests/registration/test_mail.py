@@ -8,6 +8,7 @@ import pytest
 from django.core import mail
 from icalendar import Calendar
 
+from program import caching
 from registration import delivery, notifications, services, tokens
 from registration.models import Mode, Notification
 from registration.tasks.mail import deliver_notification, sweep_notifications
@@ -289,6 +290,8 @@ def test_a_downloaded_invite_is_kept_and_answers_304_while_unchanged(client, eve
 
     assert str(vevent["UID"]) == f"registration-{registration.pk}@eventsite"
     assert response.content == first.content
+    # Kept whole for whoever holds the address, with a cookie or without (program.middleware).
+    assert caching.kept_response(tokens.invite_path(registration), with_cookie=True) is not None
     assert unchanged.status_code == 304
     assert unchanged.content == b""
 
@@ -396,6 +399,7 @@ def test_a_polled_feed_is_kept_and_answers_304_while_unchanged(client, event, dj
     assert response.status_code == 200
     assert response["Cache-Control"] == "private, no-cache"
     assert len(Calendar.from_ical(response.content).walk("VEVENT")) == 2
+    assert caching.kept_response(url, with_cookie=True) is not None
     assert unchanged.status_code == 304
     assert unchanged.content == b""
     assert client.get(f"/events/{event.slug}/feed/{registration.feed_token[:-1]}.ics").status_code == 404
