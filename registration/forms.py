@@ -4,6 +4,7 @@ from django import forms
 
 from program.models import Event
 
+from . import selectors
 from .models import CareerStage, Mode, Question, Registration
 from .services import Answers, offered_modes
 
@@ -57,7 +58,7 @@ class AnswersForm(forms.Form):
         if registration is not None:
             kwargs.setdefault("initial", initial_answers(registration))
         super().__init__(*args, **kwargs)
-        self.questions = list(event.questions.all())
+        self.questions = selectors.questions(event)
         for question in self.questions:
             self.fields[question.field_name] = _question_field(question)
 

@@ -13,7 +13,7 @@ from datetime import datetime, time
 from django.db.models import Max, Min
 from django.urls import reverse
 
-from program import calendars
+from program import caching, calendars
 from program.models import Event
 
 from .models import Mode, Registration
@@ -29,7 +29,14 @@ class Span:
 
 
 def event_span(event: Event) -> Span:
-    """From the first session's start to the last session's end, else 9:00 on the first day to 17:00 on the last."""
+    """From the first session's start to the last session's end, else 9:00 on the first day to 17:00 on the last.
+
+    Kept at the event's version (program.caching): every registration, email and invite of the event needs it.
+    """
+    return caching.cached(event.slug, "span", lambda: _event_span(event))[0]
+
+
+def _event_span(event: Event) -> Span:
     bounds = event.sessions.aggregate(first=Min("start"), last=Max("end"))
     if bounds["first"] and bounds["last"]:
         return Span(bounds["first"], bounds["last"])

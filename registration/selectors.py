@@ -5,9 +5,16 @@ from dataclasses import dataclass
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 
+from program import caching
 from program.models import Event
 
-from .models import CareerStage, Mode, Registration, Status
+from .models import CareerStage, Mode, Question, Registration, Status
+
+
+def questions(event: Event) -> list[Question]:
+    """The event's own registration questions, in order, kept at the event's version: every registration reads
+    them, and an edit of one makes a new version (registration.signals)."""
+    return caching.cached(event.slug, "questions", lambda: list(event.questions.all()))[0]
 
 
 def seats_taken(event: Event, mode: str, *, exclude: Registration | None = None) -> int:

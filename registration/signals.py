@@ -1,9 +1,9 @@
 """What the registration app keeps in step with others' changes, without the program app knowing of it.
 
 Agenda edits owe registrants updated invites. And what is kept in the cache at an event's version (program.caching)
-beside its pages goes stale with what revokes it: a personal feed address found good is kept at the event's
-version, so cancelling, resetting or deleting makes the event a new one; a registration's invite is kept at a
-version of its own as well, which any change of the registration or its attendee's address makes new.
+goes stale with what changes it: an edited registration question; a personal feed address found good, which
+cancelling, resetting or deleting revokes. A registration's invite is kept at a version of its own as well, which
+any change of the registration or its attendee's address makes new.
 """
 
 from django.conf import settings
@@ -15,7 +15,7 @@ from program import signals as program_signals
 from program.models import Event, Session
 
 from . import invites
-from .models import Registration
+from .models import Question, Registration
 from .tasks.notices import refresh_invites
 
 
@@ -50,6 +50,12 @@ def feed_revoked(sender, instance, update_fields=None, **kwargs):
 @receiver(post_delete, sender=Registration, dispatch_uid="registration.feed_deleted")
 def feed_deleted(sender, instance, **kwargs):
     _new_event_version(instance)
+
+
+@receiver([post_save, post_delete], sender=Question, dispatch_uid="registration.question_changed")
+def question_changed(sender, instance, **kwargs):
+    """The registration form reads the event's questions from the cache, at its version."""
+    program_signals.new_version(Event.objects.filter(pk=instance.event_id).values_list("slug", flat=True))
 
 
 @receiver(post_save, sender=Registration, dispatch_uid="registration.invite_changed")
