@@ -147,3 +147,17 @@ def test_badge_pdf_prints_hostile_names_on_one_page(hostile, tmp_path):
 
     assert [line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")] == ["1"]
     assert "<script>alert('x')</script>" in " ".join(text.split()).replace("- ", "-")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "sessions/99999999999999999999999/",
+        "sessions/99999999999999999999999.ics",
+        "invite/99999999999999999999999-0123456789abcdef0123456789abcdef.ics",
+    ],
+)
+def test_a_number_out_of_range_in_an_address_is_not_found(client, db, path):
+    event = EventFactory()
+
+    assert client.get(f"/events/{event.slug}/{path}").status_code == 404
