@@ -6,6 +6,7 @@ from itertools import groupby
 
 from django.db.models import Prefetch, QuerySet
 
+from . import caching
 from .models import (
     COMMITTEE_ROLES,
     SPEAKER_ROLES,
@@ -21,8 +22,11 @@ from .models import (
 
 
 def event_for_visitor(*, slug: str, user) -> Event | None:
-    """The event with this slug if the visitor may see it: published, or any event for staff."""
-    event = Event.objects.filter(slug=slug).first()
+    """The event with this slug if the visitor may see it: published, or any event for staff.
+
+    Its row is kept at its version (program.caching): every event page and registration reads it.
+    """
+    event, _ = caching.cached(slug, "event", lambda: Event.objects.filter(slug=slug).first())
     if event is None or not (event.is_published or user.is_staff):
         return None
     return event
