@@ -13,6 +13,7 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from program import caching, content
+from program.middleware import _same_for_everyone
 from program.models import Person, Role
 from program.views import AgendaView
 from tests.factories import (
@@ -253,8 +254,6 @@ def test_a_request_for_a_host_not_allowed_is_refused_before_the_kept_response(cl
 
 
 def test_only_a_success_that_sets_no_cookie_and_varies_on_nothing_but_the_cookie_is_kept_for_everyone():
-    from program.middleware import _same_for_everyone
-
     def response(status=200, vary=None, cookie=False):
         made = HttpResponse("page", status=status, headers={"Vary": vary} if vary else None)
         if cookie:
