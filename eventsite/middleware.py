@@ -47,11 +47,12 @@ PERMISSIONS_POLICY = ", ".join(
 def client_address(request) -> str:
     """The address the request came from: REMOTE_ADDR, or behind proxies the one they say they received it from.
 
-    With TRUSTED_PROXY_COUNT = N, the last N hops were our own proxies, each appending the address it was
-    reached from to X-Forwarded-For; the Nth entry from the end is the client's. Entries further left were
-    written by the client itself and prove nothing.
+    With ALLAUTH_TRUSTED_PROXY_COUNT = N (set from DJANGO_TRUSTED_PROXY_COUNT; allauth's limits read it too), the
+    last N hops were our own proxies, each appending the address it was reached from to X-Forwarded-For; the Nth
+    entry from the end is the client's, as allauth counts it. Entries further left were written by the client
+    itself and prove nothing.
     """
-    hops = settings.TRUSTED_PROXY_COUNT
+    hops = settings.ALLAUTH_TRUSTED_PROXY_COUNT
     if hops:
         forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
         if len(forwarded) >= hops:

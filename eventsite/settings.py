@@ -147,8 +147,10 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 REGISTRATION_RATE_LIMIT_USER = env.str("REGISTRATION_RATE_LIMIT_USER", default="20/m")
 REGISTRATION_RATE_LIMIT_IP = env.str("REGISTRATION_RATE_LIMIT_IP", default="300/m")
 # How many proxies of our own stand in front of the site (each appending to X-Forwarded-For). Behind one TLS
-# proxy this is 1; at 0 the per-address limit counts REMOTE_ADDR, which behind a proxy is the proxy for everyone.
-TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
+# proxy this is 1; at 0 every limit counts REMOTE_ADDR, which behind a proxy is the proxy for everyone. One
+# setting for every limiter: allauth's (login, signup, password reset) reads it under this name, and so does the
+# site's own (eventsite.middleware.client_address).
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"{SITE_NAME}: "
 
 LANGUAGE_CODE = "en-us"

@@ -60,3 +60,18 @@ def test_sessions_are_read_from_redis_and_kept_in_the_database_when_redis_is_con
     assert session_engine({**PRODUCTION, "REDIS_URL": "redis://127.0.0.1:6379/0"}).endswith(".cached_db")
     # Without Redis each process has a cache of its own, where a logout in one would go unseen by the others.
     assert session_engine(PRODUCTION).endswith(".db")
+
+
+def test_one_proxy_setting_gives_every_limiter_the_clients_address():
+    script = (
+        "from django.test import RequestFactory;"
+        "from allauth.core.internal.httpkit import get_client_ip;"
+        "from eventsite.middleware import client_address;"
+        "r = RequestFactory().get('/', REMOTE_ADDR='10.0.0.2', HTTP_X_FORWARDED_FOR='192.0.2.1, 198.51.100.7');"
+        "print(get_client_ip(r), client_address(r))"
+    )
+
+    result = manage("shell", "-c", script, env={**PRODUCTION, "DJANGO_TRUSTED_PROXY_COUNT": "1"})
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].split() == ["198.51.100.7", "198.51.100.7"]

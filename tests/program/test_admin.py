@@ -273,7 +273,7 @@ def test_history_of_changes_lists_only_that_events_entries(staff_client):
 
 
 def test_audited_change_records_the_address_our_proxy_saw_not_one_the_client_wrote(staff_client, settings):
-    settings.TRUSTED_PROXY_COUNT = 1
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
     event = EventFactory(name="NeuroAI Workshop 2030")
     url = reverse("admin:program_event_change", args=[event.pk])
     data = changeform_data(staff_client.get(url))

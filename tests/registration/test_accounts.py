@@ -369,3 +369,99 @@ def test_too_many_login_requests_answer_429_with_the_site_page(client, verified_
     assert text_of(response, "a", class_="skip-link") == "Skip to main content"
     assert text_of(response, "h1") == "Too many attempts"
     assert logged_in_user_id(client) is None
+
+
+BEHIND_A_PROXY = {"REMOTE_ADDR": "10.0.0.2"}
+
+
+def test_behind_a_proxy_failed_logins_of_other_visitors_lock_no_one_else_out(client, verified_user, settings):
+    settings.ACCOUNT_RATE_LIMITS = {"login_failed": "3/m/ip,3/m/key"}
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    for n in range(4):
+        client.post(
+            reverse("account_login"),
+            {"login": f"nobody{n}@example.org", "password": "wrong"},
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{n}",
+            **BEHIND_A_PROXY,
+        )
+
+    client.post(
+        reverse("account_login"),
+        {"login": verified_user.email, "password": PASSWORD},
+        HTTP_X_FORWARDED_FOR="198.51.100.99",
+        **BEHIND_A_PROXY,
+    )
+
+    assert logged_in_user_id(client) == str(verified_user.pk)
+
+
+def test_behind_a_proxy_one_visitor_failing_logins_is_still_locked_out(client, verified_user, settings):
+    settings.ACCOUNT_RATE_LIMITS = {"login_failed": "3/m/ip"}
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    # What the client writes into the header itself is not its address: the proxy's last entry is.
+    for n in range(3):
+        client.post(
+            reverse("account_login"),
+            {"login": f"nobody{n}@example.org", "password": "wrong"},
+            HTTP_X_FORWARDED_FOR=f"192.0.2.{n}, 203.0.113.7",
+            **BEHIND_A_PROXY,
+        )
+
+    response = client.post(
+        reverse("account_login"),
+        {"login": verified_user.email, "password": PASSWORD},
+        HTTP_X_FORWARDED_FOR="192.0.2.50, 203.0.113.7",
+        **BEHIND_A_PROXY,
+    )
+
+    assert text_of(response, "div", role="alert") == "Too many failed login attempts. Try again later."
+    assert logged_in_user_id(client) is None
+
+
+def test_behind_a_proxy_signups_from_many_visitors_are_not_limited_as_one(client, db, settings):
+    settings.ACCOUNT_RATE_LIMITS = {"signup": "2/m/ip"}
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+
+    statuses = [
+        client.post(
+            reverse("account_signup"),
+            {"email": f"person{n}@example.org", "password1": PASSWORD, "password2": PASSWORD},
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{n}",
+            **BEHIND_A_PROXY,
+        ).status_code
+        for n in range(4)
+    ]
+
+    assert 429 not in statuses
+    assert EmailAddress.objects.count() == 4
+
+
+# The admin's own login form
+
+
+def test_the_admin_login_counts_failed_attempts_with_the_site_login(client, staff, settings):
+    settings.ACCOUNT_RATE_LIMITS = {"login_failed": "3/m/ip,3/m/key"}
+    for _ in range(3):
+        client.post(reverse("admin:login"), {"username": staff.username, "password": "wrong"})
+
+    response = client.post(reverse("admin:login"), {"username": staff.username, "password": PASSWORD})
+
+    assert "Too many failed login attempts" in response.content.decode()
+    assert logged_in_user_id(client) is None
+
+
+def test_failed_logins_on_the_site_lock_the_same_account_out_of_the_admin(client, staff, settings):
+    settings.ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,3/m/key"}
+    for _ in range(3):
+        client.post(reverse("account_login"), {"login": staff.email, "password": "wrong"})
+
+    client.post(reverse("admin:login"), {"username": staff.email, "password": PASSWORD}, REMOTE_ADDR="203.0.113.5")
+
+    assert logged_in_user_id(client) is None
+
+
+def test_the_admin_login_still_lets_an_organizer_in(client, staff):
+    response = client.post(reverse("admin:login") + "?next=/admin/", {"username": staff.username, "password": PASSWORD})
+
+    assert response.status_code == 302
+    assert logged_in_user_id(client) == str(staff.pk)

@@ -44,7 +44,7 @@ def test_reading_pages_is_not_limited(client, settings):
 
 def test_behind_a_proxy_each_visitor_is_counted_by_the_address_the_proxy_saw(client, settings):
     settings.REGISTRATION_RATE_LIMIT_IP = "2/m"
-    settings.TRUSTED_PROXY_COUNT = 1
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
     event = EventFactory()
 
     def post(forwarded_for: str) -> int:
