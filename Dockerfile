@@ -22,8 +22,9 @@ RUN pip install -r requirements.txt
 
 COPY --chown=app:app . .
 
-# collectstatic needs settings to load, but no real secret or database.
-RUN DJANGO_SECRET_KEY=collectstatic-only DJANGO_ALLOWED_HOSTS=localhost \
+# collectstatic needs the production settings to load, but contacts no database, cache or site.
+RUN DJANGO_SECRET_KEY=collectstatic-only DJANGO_ALLOWED_HOSTS=localhost SITE_URL=https://localhost \
+    DATABASE_URL=postgres://collectstatic@localhost/none REDIS_URL=redis://localhost:6379/0 \
     python manage.py collectstatic --no-input \
     && mkdir -p /app/media && chown app:app /app/media
 

@@ -47,7 +47,13 @@ else:
         )
 
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Production must be correct with what it is given, so it refuses to start without a shared cache, PostgreSQL
+# and the site's address. The test suite's unit layer alone runs the production settings on SQLite and one
+# process's memory, and says so.
+EMBEDDED_ALLOWED = DEBUG or env.bool("DJANGO_TEST_SUITE", default=False)
+# Emails and calendars carry absolute links on it, whatever host a request came in on.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000") if EMBEDDED_ALLOWED else _required("SITE_URL")
+SITE_URL = SITE_URL.rstrip("/")
 SITE_NAME = env.str("SITE_NAME", default="NeuroAI Workshops")
 
 INSTALLED_APPS = [
@@ -109,11 +115,23 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+if not EMBEDDED_ALLOWED and DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    # SQLite takes one writer at a time: parallel registrations failed with "database is locked".
+    raise ImproperlyConfigured(
+        "DATABASE_URL must name a PostgreSQL database when DJANGO_DEBUG is off (production), "
+        "e.g. DATABASE_URL=postgres://user:password@host:5432/eventsite; SQLite is for local development."
+    )
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
+if not EMBEDDED_ALLOWED and not REDIS_URL:
+    # Without it each process keeps its own cache: one would serve what another has revoked or changed.
+    raise ImproperlyConfigured(
+        "REDIS_URL must be set when DJANGO_DEBUG is off (production): the site's processes share their cache, "
+        "rate limits and task queue through it, e.g. REDIS_URL=redis://127.0.0.1:6379/0."
+    )
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     # Sessions are read from Redis on every signed-in request and kept in the database as well; a cache

@@ -9,6 +9,8 @@ os.environ.setdefault("DJANGO_DEBUG", "false")
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
+# The unit layer runs on SQLite with tasks in-process, which production refuses (eventsite/settings.py).
+os.environ.setdefault("DJANGO_TEST_SUITE", "true")
 
 from eventsite.settings import *  # noqa: F403
 

@@ -5,17 +5,26 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION = {
     "DJANGO_DEBUG": "false",
     "DJANGO_SECRET_KEY": "x7!Kq2-long-random-production-secret-value-for-the-check-0123456789abcdef",
     "DJANGO_ALLOWED_HOSTS": "workshop.example.org",
     "DJANGO_SETTINGS_MODULE": "eventsite.settings",
+    "SITE_URL": "https://workshop.example.org",
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/eventsite",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
 }
 
 
 def manage(*args, env):
-    base = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_URL"))}
+    base = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL", "SITE_URL"))
+    }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -57,9 +66,26 @@ def session_engine(env):
 
 
 def test_sessions_are_read_from_redis_and_kept_in_the_database_when_redis_is_configured():
-    assert session_engine({**PRODUCTION, "REDIS_URL": "redis://127.0.0.1:6379/0"}).endswith(".cached_db")
-    # Without Redis each process has a cache of its own, where a logout in one would go unseen by the others.
-    assert session_engine(PRODUCTION).endswith(".db")
+    assert session_engine(PRODUCTION).endswith(".cached_db")
+    # Without Redis (the embedded default) each process has a cache of its own, where a logout in one would go
+    # unseen by the others.
+    assert session_engine({"DJANGO_DEBUG": "true", "DJANGO_SETTINGS_MODULE": "eventsite.settings"}).endswith(".db")
+
+
+@pytest.mark.parametrize(
+    ("missing", "message"),
+    [
+        ({"REDIS_URL": ""}, "REDIS_URL must be set when DJANGO_DEBUG is off"),
+        ({"DATABASE_URL": "sqlite:////tmp/eventsite.sqlite3"}, "DATABASE_URL must name a PostgreSQL database"),
+        ({"SITE_URL": ""}, "SITE_URL must be set when DJANGO_DEBUG is off"),
+    ],
+    ids=["no Redis", "SQLite", "no site address"],
+)
+def test_production_without_what_keeps_it_correct_stops_with_a_clear_message(missing, message):
+    result = manage("check", env={**PRODUCTION, **missing})
+
+    assert result.returncode != 0
+    assert message in result.stderr
 
 
 def test_one_proxy_setting_gives_every_limiter_the_clients_address():
