@@ -8,7 +8,7 @@ from auditlog.middleware import AuditlogMiddleware as AuditlogContextMiddleware
 from csp.constants import UNSAFE_INLINE
 from csp.middleware import CSPMiddleware, PolicyParts
 from django.conf import settings
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponseBase, HttpResponseNotAllowed
 from django.urls import reverse
 
 # The check-in desk scans badges with the device's camera (its <video> keeps the default autoplay=(self));
@@ -100,6 +100,31 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
 @functools.cache
 def _admin_prefix() -> str:
     return reverse("admin:index")
+
+
+class RefuseTraceMiddleware:
+    """TRACE echoes a request back, cookies and all; no page here answers it (405)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if request.method in ("TRACE", "TRACK"):
+            return HttpResponseNotAllowed(["GET", "HEAD", "POST", "OPTIONS"])
+        return self.get_response(request)
+
+
+class RetryAfterMiddleware:
+    """A 429, ours or allauth's, says when to try again: every limit here counts by the minute."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        if response.status_code == 429:
+            response.setdefault("Retry-After", "60")
+        return response
 
 
 class PermissionsPolicyMiddleware:

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "eventsite.middleware.RefuseTraceMiddleware",
     # Static files, as WhiteNoise's documentation places it: they need no page policy.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # A response whose ETag or Last-Modified the request already has becomes a 304 (program/http.py).
@@ -85,6 +86,7 @@ MIDDLEWARE = [
     # Before the rest, so every page gets the headers, even one an inner middleware answers.
     "eventsite.middleware.ContentSecurityPolicyMiddleware",
     "eventsite.middleware.PermissionsPolicyMiddleware",
+    "eventsite.middleware.RetryAfterMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

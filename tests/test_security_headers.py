@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from tests.factories import EventFactory, RegistrationFactory, verified_user
@@ -139,3 +140,39 @@ def test_site_templates_have_no_inline_scripts_handlers_or_styles():
 
     assert len(site_templates()) > 40
     assert problems == []
+
+
+def test_trace_is_refused_everywhere(client, event):
+    for path in ("/", reverse("program:agenda-calendar", args=[event.slug]), reverse("account_login")):
+        assert client.generic("TRACE", path).status_code == 405
+
+
+def test_a_failed_csrf_check_gets_the_sites_page_under_the_policy(db):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(reverse("account_login"), {"login": "ada@example.org", "password": "x"})
+
+    assert response.status_code == 403
+    assert policy(response) == POLICY
+    page = response.content.decode()
+    assert "This form has expired" in page
+    assert "<style" not in page
+    assert 'class="skip-link"' in page
+
+
+@pytest.mark.parametrize("name", ["registration:my-registration", "registration:dashboard"])
+def test_personal_pages_are_never_stored(client, event, staff, name):
+    RegistrationFactory(event=event, user=staff)
+    client.force_login(staff)
+
+    response = client.get(reverse(name, args=[event.slug]))
+
+    assert response.status_code == 200
+    assert {"private", "no-store"} <= {part.strip() for part in response["Cache-Control"].split(",")}
+
+
+def test_the_data_download_is_never_stored(client, db):
+    client.force_login(verified_user())
+
+    response = client.get(reverse("registration:my-data"))
+
+    assert {"private", "no-store"} <= {part.strip() for part in response["Cache-Control"].split(",")}

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from program.http import event_or_404
@@ -50,6 +51,7 @@ def _outcome_message(registration: Registration) -> str:
     return message
 
 
+@never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 @limit_posts
@@ -85,6 +87,7 @@ def register(request, slug):
     return render(request, "registration/register.html", context, status=400 if form.errors else 200)
 
 
+@never_cache
 @login_required
 def my_registration(request, slug):
     event = event_or_404(request, slug)
@@ -129,6 +132,7 @@ def change_mode(request, slug):
     return _my_page(event)
 
 
+@never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 @limit_posts
@@ -147,6 +151,7 @@ def edit_answers(request, slug):
     return render(request, "registration/edit_answers.html", context, status=400 if form.errors else 200)
 
 
+@never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 @limit_posts
@@ -162,6 +167,7 @@ def cancel(request, slug):
     return render(request, "registration/cancel_confirm.html", {"event": event, "registration": registration})
 
 
+@never_cache
 @login_required
 def my_data(request):
     """Everything the site holds about the signed-in person, as a JSON download."""
@@ -171,6 +177,7 @@ def my_data(request):
     return response
 
 
+@never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 @limit_posts

@@ -2,12 +2,14 @@
 
 from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
 
 from program.http import event_or_404
 
 from .. import selectors
 
 
+@never_cache
 @staff_member_required
 def dashboard(request, slug):
     """Organizers' figures for one event: counts, seats, waitlist, sign-ups per day, career stages."""

@@ -366,6 +366,7 @@ def test_too_many_login_requests_answer_429_with_the_site_page(client, verified_
 
     assert statuses == [200, 200, 200]
     assert response.status_code == 429
+    assert response["Retry-After"] == "60"
     assert text_of(response, "a", class_="skip-link") == "Skip to main content"
     assert text_of(response, "h1") == "Too many attempts"
     assert logged_in_user_id(client) is None

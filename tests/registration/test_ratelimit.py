@@ -56,3 +56,15 @@ def test_behind_a_proxy_each_visitor_is_counted_by_the_address_the_proxy_saw(cli
     assert [post(f"198.51.100.{n}") for n in range(5)] == [400] * 5
     # One visitor flooding is, whatever it writes into the header itself.
     assert [post(f"192.0.2.{n}, 203.0.113.7") for n in range(3)] == [400, 400, 429]
+
+
+def test_a_limited_visitor_is_told_when_to_try_again(client, settings):
+    settings.REGISTRATION_RATE_LIMIT_USER = "1/m"
+    event = EventFactory()
+    client.force_login(verified_user())
+    client.post(f"/events/{event.slug}/register/", {})
+
+    response = client.post(f"/events/{event.slug}/register/", {})
+
+    assert response.status_code == 429
+    assert response["Retry-After"] == "60"
