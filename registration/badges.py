@@ -21,6 +21,7 @@ from django.utils.safestring import SafeString, mark_safe
 from pypdf import PdfReader, PdfWriter
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher
 
 from program.models import SPEAKER_ROLES, Event, EventRole, Role
 from program.templatetags.program_tags import date_range
@@ -257,14 +258,23 @@ _stylesheets: dict[str, CSS] = {}
 _font_config: FontConfiguration | None = None
 
 
+def _url_fetcher() -> URLFetcher:
+    """Badges, sheets and certificates need nothing from outside the document (fonts come from the system, QR codes
+    are inline SVG): whatever markup reaches them fetches no URL and reads no file, only inline `data:`."""
+    return URLFetcher(allowed_protocols={"data"})
+
+
 def _render(html: str, stylesheet: str) -> bytes:
     global _font_config
     with _render_lock:
         if _font_config is None:
             _font_config = FontConfiguration()
         if stylesheet not in _stylesheets:
-            _stylesheets[stylesheet] = CSS(string=render_to_string(stylesheet), font_config=_font_config)
-        return HTML(string=html).write_pdf(stylesheets=[_stylesheets[stylesheet]], font_config=_font_config)
+            _stylesheets[stylesheet] = CSS(
+                string=render_to_string(stylesheet), font_config=_font_config, url_fetcher=_url_fetcher()
+            )
+        document = HTML(string=html, url_fetcher=_url_fetcher())
+        return document.write_pdf(stylesheets=[_stylesheets[stylesheet]], font_config=_font_config)
 
 
 def badge_pdf(registration: Registration) -> bytes:

@@ -1,11 +1,14 @@
 """Hostile text from users and organizers is shown safely and correctly in every output."""
 
+import contextlib
 import csv
 import email
 import io
 import os
 import shutil
+import socket
 import subprocess
+import threading
 
 import pytest
 from django.core import mail
@@ -161,3 +164,39 @@ def test_a_number_out_of_range_in_an_address_is_not_found(client, db, path):
     event = EventFactory()
 
     assert client.get(f"/events/{event.slug}/{path}").status_code == 404
+
+
+# A one-pixel PNG.
+PIXEL = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cf00000301010018dd8db00000000049454e44ae426082"
+)
+
+
+def test_a_pdf_fetches_no_url_and_reads_no_file_whatever_markup_reaches_it(tmp_path):
+    image = tmp_path / "photo.png"
+    image.write_bytes(PIXEL)  # WeasyPrint's own fetcher embeds it
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(3)
+    connections = []
+
+    def accept():
+        with contextlib.suppress(OSError):  # the listener closed, or timed out: nothing came
+            connections.append(listener.accept())
+
+    waiting = threading.Thread(target=accept)
+    waiting.start()
+    port = listener.getsockname()[1]
+    html = (
+        f'<p>Badge</p><img src="http://127.0.0.1:{port}/tracker.png"><img src="{image.as_uri()}">'
+        f'<div style="background: url(http://127.0.0.1:{port}/bg.png)"></div>'
+    )
+
+    pdf = badges._render(html, "pdf/badge.css")
+    listener.close()
+    waiting.join()
+
+    assert connections == []
+    assert b"/Subtype /Image" not in pdf
