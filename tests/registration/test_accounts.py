@@ -466,3 +466,35 @@ def test_the_admin_login_still_lets_an_organizer_in(client, staff):
 
     assert response.status_code == 302
     assert logged_in_user_id(client) == str(staff.pk)
+
+
+# One mailbox, one account
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    ["ada@ｅｘａｍｐｌｅ.org", "ａｄａ@example.org", "Ada@EXAMPLE.org"],
+    ids=["full-width domain", "full-width name", "capitals"],
+)
+def test_a_mailbox_that_has_an_account_cannot_sign_up_again_under_another_spelling(client, db, spelling):
+    sign_up(client, "ada@example.org")
+    client.logout()
+
+    sign_up(client, spelling)
+
+    # allauth does not say an address is taken (that would tell strangers who has an account); it makes none.
+    assert get_user_model().objects.count() == 1
+    assert list(EmailAddress.objects.values_list("email", flat=True)) == ["ada@example.org"]
+
+
+def test_a_quoted_address_is_refused_beside_its_field(client, db):
+    response = sign_up(client, '"ada"@example.org')
+
+    assert get_user_model().objects.count() == 0
+    assert "without quotation marks" in response.content.decode()
+
+
+def test_a_new_address_is_kept_in_its_normal_form(client, db):
+    sign_up(client, "grace@ｂüｃｈｅｒ.example")
+
+    assert EmailAddress.objects.get().email == "grace@xn--bcher-kva.example"
