@@ -11,6 +11,7 @@ same transaction; delivery happens after commit (see ``notifications.py``).
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from auditlog.models import LogEntry
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -318,8 +319,25 @@ def promote(*, registration: Registration, raise_capacity: bool = False) -> Regi
     return registration
 
 
+# What erase_answers blanks, and what the audit log must not keep of a registration after it (its values; who
+# changed what, and when, stay).
+PERSONAL_FIELDS = (
+    "user",
+    "badge_name",
+    "affiliation",
+    "career_stage",
+    "pronouns",
+    "dietary_needs",
+    "accessibility_needs",
+    "consent_recording",
+    "extra_answers",
+)
+ERASED = "[erased]"
+
+
 def erase_answers(registration: Registration) -> None:
-    """Blank everything personal; mode, status and dates stay for anonymous counts."""
+    """Blank everything personal, in the registration and in its audit log; mode, status and dates stay for
+    anonymous counts."""
     registration.user = None
     registration.badge_name = ""
     registration.affiliation = ""
@@ -331,6 +349,22 @@ def erase_answers(registration: Registration) -> None:
     registration.extra_answers = {}
     registration.answers_erased_at = timezone.now()
     registration.save()
+    _erase_from_audit_log(registration)
+
+
+def _erase_from_audit_log(registration: Registration) -> None:
+    """The log's entries for the registration, the erasure's own included, keep who changed which field and when,
+    and lose the personal values and the name the entry was shown under."""
+    for entry in LogEntry.objects.get_for_object(registration):
+        changes = entry.changes or {}
+        for field in PERSONAL_FIELDS:
+            if field in changes:
+                changes[field] = [ERASED, ERASED]
+        entry.changes = changes
+        entry.changes_text = ""
+        entry.object_repr = f"Registration {registration.pk} (answers erased)"
+        entry.serialized_data = None
+        entry.save(update_fields=["changes", "changes_text", "object_repr", "serialized_data"])
 
 
 def delete_account(*, user: AbstractBaseUser) -> int:
@@ -345,6 +379,7 @@ def delete_account(*, user: AbstractBaseUser) -> int:
     with transaction.atomic():
         for registration in Registration.objects.select_for_update().filter(user=user):
             erase_answers(registration)
+        LogEntry.objects.filter(actor=user).update(actor_email="")  # the entries they made keep no address
         user.delete()
     return len(live)
 

@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from auditlog.context import set_actor
 from auditlog.models import LogEntry
 from django.db import IntegrityError
 from django.utils import timezone
@@ -304,3 +305,55 @@ def test_delete_account_cancels_frees_seats_and_erases_answers():
     assert waiting.status == Status.CONFIRMED
     assert not type(user).objects.filter(pk=user.pk).exists()
     assert Registration.objects.filter(event=event).count() == 2
+
+
+PERSONAL = ("Ada Quietly", "Lab of Secrets", "xe/xem", "no peanuts", "captions please", "ada.quietly@example.org")
+
+
+def personal_values_in_the_log() -> list[str]:
+    """Every personal value above that any audit log entry still holds, anywhere in it."""
+    held = []
+    for entry in LogEntry.objects.all():
+        text = " ".join(
+            str(part) for part in (entry.changes, entry.changes_text, entry.object_repr, entry.serialized_data)
+        )
+        text += f" {entry.actor_email or ''}"
+        held += [value for value in PERSONAL if value in text]
+    return held
+
+
+def registered_and_edited_by_themselves():
+    user = UserFactory(email="ada.quietly@example.org")
+    event = EventFactory(start_date=dt.date(2030, 1, 10), end_date=dt.date(2030, 1, 11), retention_days=30)
+    personal = answers(badge_name="Ada Quietly", affiliation="Lab of Secrets", pronouns="xe/xem")
+    registration, _ = services.register(event=event, user=user, mode=Mode.VIRTUAL, answers=personal)
+    with set_actor(user):
+        edited = answers(
+            badge_name="Ada Quietly",
+            affiliation="Lab of Secrets",
+            pronouns="xe/xem",
+            dietary_needs="no peanuts",
+            accessibility_needs="captions please",
+        )
+        services.update_answers(registration=registration, answers=edited)
+    assert personal_values_in_the_log()  # what the log holds before the erasure
+    return user, registration
+
+
+def test_deleting_an_account_erases_its_answers_from_the_audit_log_too():
+    user, registration = registered_and_edited_by_themselves()
+
+    services.delete_account(user=user)
+
+    assert personal_values_in_the_log() == []
+    # Who changed what, and when, stay.
+    fields = {field for entry in LogEntry.objects.get_for_object(registration) for field in (entry.changes or {})}
+    assert {"badge_name", "dietary_needs", "status"} <= fields
+
+
+def test_the_retention_erasure_erases_answers_from_the_audit_log_too():
+    registered_and_edited_by_themselves()
+
+    services.erase_expired_answers(today=dt.date(2030, 2, 11))
+
+    assert [value for value in personal_values_in_the_log() if value != "ada.quietly@example.org"] == []
