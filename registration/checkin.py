@@ -253,14 +253,15 @@ def check_in(*, event: Event, entry: str, actor) -> CheckInResult:
     return CheckInResult(Outcome.CHECKED_IN, f"{registration.badge_name}{affiliation} is checked in.", registration)
 
 
-def search(event: Event, query: str) -> list[Registration]:
-    """Live registrations whose badge name, email or affiliation contains every word of the query."""
+def search(event: Event, query: str, *, by_email: bool) -> list[Registration]:
+    """Live registrations whose badge name or affiliation, and `by_email` email, contains every word of the query."""
     words = query.replace("\x00", "")[:MAX_QUERY_LENGTH].split()
     if not words:
         return []
     condition = Q()
     for word in words:
-        condition &= Q(badge_name__icontains=word) | Q(user__email__icontains=word) | Q(affiliation__icontains=word)
+        matches = Q(badge_name__icontains=word) | Q(affiliation__icontains=word)
+        condition &= matches | Q(user__email__icontains=word) if by_email else matches
     return list(
         event.registrations.live()
         .filter(condition)

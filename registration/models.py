@@ -139,6 +139,9 @@ class Registration(models.Model):
                 name="virtual_meanwhile_only_while_waiting_for_in_person",
             ),
         ]
+        # What organizer pages outside the admin need, beside Django's own view/change permissions: a check-in
+        # volunteer gets `check_in` alone (registration.views).
+        permissions = [("check_in", "Can check people in at the door"), ("print_badges", "Can print badges")]
         indexes = [models.Index(fields=["event", "status", "mode"])]
 
     def __str__(self):

@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
@@ -139,3 +140,43 @@ def test_staff_can_reach_the_staff_urls(client, victim):
     for method, url in staff_urls(victim):
         if method == "get" and "download" not in url:
             assert client.get(url).status_code == 200, url
+
+
+def staff_with(*codenames: str):
+    """A staff account with only these registration permissions, as an organizer would set one up in the admin."""
+    user = StaffFactory(is_superuser=False)
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="registration", codename__in=codenames))
+    return user
+
+
+def test_staff_without_permissions_are_refused_every_organizer_page(client, victim):
+    client.force_login(staff_with())
+
+    for method, url in staff_urls(victim):
+        assert_refused(request(client, method, url))
+
+
+def test_a_check_in_volunteer_reaches_the_desk_and_nothing_else(client, victim):
+    client.force_login(staff_with("check_in"))
+    desk = reverse("registration:checkin", kwargs={"slug": victim.event.slug})
+
+    found = client.get(desk, {"q": SECRET_NAME.split()[0]})
+    by_email = client.get(desk, {"q": victim.user.email})
+    stats = client.get(reverse("registration:checkin-stats", kwargs={"slug": victim.event.slug}))
+
+    assert found.status_code == stats.status_code == 200
+    assert SECRET_NAME in found.content.decode()
+    assert victim.user.email not in found.content.decode()
+    assert SECRET_NAME not in by_email.content.decode()
+    for method, url in staff_urls(victim):
+        if "/checkin/" not in url:
+            assert_refused(request(client, method, url))
+
+
+def test_badge_printing_needs_its_own_permission(client, victim):
+    client.force_login(staff_with("print_badges"))
+    slug = {"slug": victim.event.slug}
+
+    assert client.get(reverse("registration:badge-sheets", kwargs=slug)).status_code == 200
+    assert_refused(client.get(reverse("registration:dashboard", kwargs=slug)))
+    assert_refused(client.get(reverse("registration:checkin", kwargs=slug)))

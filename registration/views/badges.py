@@ -6,7 +6,7 @@ from csp.decorators import csp_exempt
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required, permission_required
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -72,6 +72,7 @@ def badge_download(request, slug):
 
 @csp_exempt()
 @staff_member_required
+@permission_required("registration.print_badges", raise_exception=True)
 @require_GET
 def badge_download_staff(request, slug, pk):
     """Any attendee's badge, for organizers reprinting one at the desk."""
@@ -145,6 +146,7 @@ class BadgeSheetForm(forms.Form):
 
 @never_cache
 @staff_member_required
+@permission_required("registration.print_badges", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def badge_sheets(request, slug):
     """The event's badge sheets, and a form to build one: everyone confirmed in person, or a selection."""
@@ -190,6 +192,7 @@ def can_retry(sheet: BadgeSheet, now=None) -> bool:
 
 @never_cache
 @staff_member_required
+@permission_required("registration.print_badges", raise_exception=True)
 @require_GET
 def badge_sheet(request, slug, pk):
     """A sheet's progress; the page reloads itself every 2 seconds until the PDF is ready or failed."""
@@ -200,6 +203,7 @@ def badge_sheet(request, slug, pk):
 
 
 @staff_member_required
+@permission_required("registration.print_badges", raise_exception=True)
 @require_POST
 def badge_sheet_retry(request, slug, pk):
     """Queue a sheet's build again, e.g. after a failure or when no worker picked it up."""
@@ -214,6 +218,7 @@ def badge_sheet_retry(request, slug, pk):
 
 @csp_exempt()
 @staff_member_required
+@permission_required("registration.print_badges", raise_exception=True)
 @require_GET
 def badge_sheet_download(request, slug, pk):
     """The finished PDF, through Django (never MEDIA_URL): it holds attendees' personal data."""

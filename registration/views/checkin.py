@@ -1,6 +1,7 @@
 """The staff check-in desk: scan or type a badge, find someone by name, watch the count."""
 
 from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import permission_required
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -13,6 +14,7 @@ from .. import checkin as desk
 
 @never_cache
 @staff_member_required
+@permission_required("registration.check_in", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def checkin(request, slug):
     """GET shows the desk (with ?t=, a confirmation for that badge: GET never checks in); POST checks in."""
@@ -27,7 +29,11 @@ def checkin(request, slug):
             token = request.GET["t"].strip()
             result = desk.preview(event=event, entry=token)
     query = query.strip()[: desk.MAX_QUERY_LENGTH]
-    people = [(registration, desk.assess(registration)) for registration in desk.search(event, query)]
+    # A volunteer who may only check people in finds them by name and affiliation, and sees no email addresses.
+    by_email = request.user.has_perm("registration.view_registration")
+    people = [
+        (registration, desk.assess(registration)) for registration in desk.search(event, query, by_email=by_email)
+    ]
     context = {
         "event": event,
         "result": result,
@@ -42,6 +48,7 @@ def checkin(request, slug):
 
 @never_cache
 @staff_member_required
+@permission_required("registration.check_in", raise_exception=True)
 @require_GET
 def checkin_stats(request, slug):
     """The live count for the desk's poll: {"checked_in": n, "expected": m}."""

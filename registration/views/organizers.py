@@ -1,6 +1,7 @@
 """Organizers' pages outside the admin."""
 
 from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import permission_required
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
@@ -11,6 +12,7 @@ from .. import selectors
 
 @never_cache
 @staff_member_required
+@permission_required("registration.view_registration", raise_exception=True)
 def dashboard(request, slug):
     """Organizers' figures for one event: counts, seats, waitlist, sign-ups per day, career stages."""
     event = event_or_404(request, slug)
