@@ -1,9 +1,12 @@
-"""Accounts through django-allauth, with every email address in one normal form before it is compared or kept."""
+"""Accounts through django-allauth: every email address in one normal form before it is compared or kept, and the
+links emailed on the site's own address."""
 
 import unicodedata
+from urllib.parse import urlsplit, urlunsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django import forms
+from django.conf import settings
 
 
 def normal_email(address: str) -> str:
@@ -25,3 +28,15 @@ class AccountAdapter(DefaultAccountAdapter):
         """Sign-up and added addresses in their normal form, so that allauth's check that an address is not taken
         compares mailboxes, not spellings."""
         return super().clean_email(normal_email(email))
+
+    def get_reset_password_from_key_url(self, key: str) -> str:
+        return on_site(super().get_reset_password_from_key_url(key))
+
+    def get_email_confirmation_url(self, request, emailconfirmation) -> str:
+        return on_site(super().get_email_confirmation_url(request, emailconfirmation))
+
+
+def on_site(url: str) -> str:
+    """The link on SITE_URL, not on whatever host (and port) the request that sent it named."""
+    parts = urlsplit(url)
+    return settings.SITE_URL + urlunsplit(("", "", parts.path, parts.query, parts.fragment))

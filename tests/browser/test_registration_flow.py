@@ -16,7 +16,8 @@ def event(live_server, transactional_db):
     return EventFactory(slug="hybrid-2030", name="Hybrid Workshop 2030", in_person_capacity=20)
 
 
-def test_sign_up_verify_register_change_mode_and_cancel(page: Page, live_server, event):
+def test_sign_up_verify_register_change_mode_and_cancel(page: Page, live_server, event, settings):
+    settings.SITE_URL = live_server.url  # where the emailed links lead
     page.goto(f"{live_server.url}/events/hybrid-2030/")
     page.get_by_role("link", name="Register now").click()
     # Registering needs an account: the login page offers sign-up.

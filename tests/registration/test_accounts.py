@@ -99,7 +99,7 @@ def test_signup_sends_one_confirmation_email_and_asks_to_check_it(client, db):
     assert message.to == ["ada@example.org"]
     assert message.subject == "NeuroAI Workshops: Confirm your email address"
     assert "Please confirm that ada@example.org is your email address for NeuroAI Workshops." in message.body
-    assert re.fullmatch(r"http://testserver/accounts/confirm-email/[^/]+/", link_in(message))
+    assert re.fullmatch(r"http://127\.0\.0\.1:8000/accounts/confirm-email/[^/]+/", link_in(message))
 
 
 def test_signup_leaves_the_account_unverified_and_logged_out(client, db):
@@ -498,3 +498,16 @@ def test_a_new_address_is_kept_in_its_normal_form(client, db):
     sign_up(client, "grace@ｂüｃｈｅｒ.example")
 
     assert EmailAddress.objects.get().email == "grace@xn--bcher-kva.example"
+
+
+def test_emailed_links_are_on_the_sites_own_address_whatever_host_the_request_named(client, verified_user):
+    client.post(reverse("account_reset_password"), {"email": verified_user.email}, HTTP_HOST="localhost:9999")
+    client.post(
+        reverse("account_signup"),
+        {"email": "grace@example.org", "password1": PASSWORD, "password2": PASSWORD},
+        HTTP_HOST="127.0.0.1:4444",
+    )
+
+    links = [link_in(message) for message in mail.outbox]
+    assert len(links) == 2
+    assert all(link.startswith("http://127.0.0.1:8000/accounts/") for link in links), links
