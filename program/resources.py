@@ -203,6 +203,10 @@ class SessionTitleWidget(widgets.Widget):
         return value.title if value else ""
 
 
+# Rows an organizer's spreadsheet may hold: a workshop's roster or agenda is a few hundred.
+MAX_IMPORT_ROWS = 2000
+
+
 class OrganizerResource(resources.ModelResource):
     """What every organizer spreadsheet shares: all-or-nothing imports and formula-safe exports."""
 
@@ -234,6 +238,12 @@ class OrganizerResource(resources.ModelResource):
         )
 
     def before_import(self, dataset, **kwargs):
+        # A file is checked and previewed in one request: past this size that took minutes (20,000 people, 115 s).
+        if len(dataset) > MAX_IMPORT_ROWS:
+            raise ValueError(
+                f"This file has {len(dataset):,} rows; import at most {MAX_IMPORT_ROWS:,} at a time. "
+                "Split it into smaller files and import them one after another."
+            )
         # Spreadsheet users type "Event" or " event "; columns are matched in lower case.
         if dataset.headers:
             dataset.headers = [str(header).strip().lower() if header else header for header in dataset.headers]

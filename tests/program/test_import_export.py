@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from program.models import EventRole, Person, Role, Session, SessionKind, Talk
-from program.resources import EventRoleResource, PersonResource, SessionResource, TalkResource
+from program.resources import MAX_IMPORT_ROWS, EventRoleResource, PersonResource, SessionResource, TalkResource
 from tests.factories import EventFactory, PersonFactory, SessionFactory, TalkFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -398,3 +398,13 @@ def test_export_of_people_needs_view_permission(client):
     response = client.get(reverse("admin:program_person_export"))
 
     assert response.status_code == 403
+
+
+def test_a_file_over_the_row_limit_is_refused_with_a_clear_message(staff_client):
+    rows = "".join(f"Person {n},Institute {n},,,\n" for n in range(MAX_IMPORT_ROWS + 1))
+
+    response = preview(staff_client, "person", "name,affiliation,email,website,bio\n" + rows)
+
+    assert response.status_code == 200
+    assert "import at most 2,000 at a time" in response.content.decode()
+    assert Person.objects.count() == 0
