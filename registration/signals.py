@@ -35,27 +35,27 @@ def event_changed(sender, instance, created, **kwargs):
         _refresh_later(instance.pk)
 
 
-def _new_event_version(registration: Registration) -> None:
+def _new_event_version(event_id: int) -> None:
     # The slug alone, by id: the event may be on its way out with its registrations.
-    program_signals.new_version(Event.objects.filter(pk=registration.event_id).values_list("slug", flat=True))
+    program_signals.new_version(Event.objects.filter(pk=event_id).values_list("slug", flat=True))
 
 
 @receiver(post_save, sender=Registration, dispatch_uid="registration.feed_revoked")
 def feed_revoked(sender, instance, update_fields=None, **kwargs):
     """Cancelled, or the feed given a new address: the old address must stop working at once."""
     if not instance.is_live or (update_fields and "feed_token" in update_fields):
-        _new_event_version(instance)
+        _new_event_version(instance.event_id)
 
 
 @receiver(post_delete, sender=Registration, dispatch_uid="registration.feed_deleted")
 def feed_deleted(sender, instance, **kwargs):
-    _new_event_version(instance)
+    _new_event_version(instance.event_id)
 
 
 @receiver([post_save, post_delete], sender=Question, dispatch_uid="registration.question_changed")
 def question_changed(sender, instance, **kwargs):
     """The registration form reads the event's questions from the cache, at its version."""
-    program_signals.new_version(Event.objects.filter(pk=instance.event_id).values_list("slug", flat=True))
+    _new_event_version(instance.event_id)
 
 
 @receiver(post_save, sender=Registration, dispatch_uid="registration.invite_changed")

@@ -25,8 +25,8 @@ from .attendee import my_registration_or_404
 def invite(request, slug, pk, signature):
     """The same invite the emails carry, at its private address: METHOD:REQUEST while live, METHOD:CANCEL once
     cancelled. A wrong signature, an unpublished event or a deleted account is 404."""
-    name = f"invite:{pk}:{signature}"
-    found, versions = caching.read(slug, name, own=[invites.version_name(pk)])
+    name, own = f"invite:{pk}:{signature}", (invites.version_name(pk),)
+    found, versions = caching.read(slug, name, own=own)
     if found is None:
         registration = (
             Registration.objects.select_related("event", "user")
@@ -39,7 +39,7 @@ def invite(request, slug, pk, signature):
         caching.keep(slug, name, versions, found)
     body, method = found
     response = validated(private(calendar_response(body, f"{slug}-invite.ics", method=method)), versions)
-    return offer(response, caching.KeptAt(slug, own=(invites.version_name(pk),), whoever_asks=True), versions)
+    return offer(response, caching.KeptAt(slug, own=own, whoever_asks=True), versions)
 
 
 def personal_feed(request, slug, token):

@@ -375,23 +375,23 @@ def test_too_many_login_requests_answer_429_with_the_site_page(client, verified_
 BEHIND_A_PROXY = {"REMOTE_ADDR": "10.0.0.2"}
 
 
+def log_in_through_the_proxy(client, login: str, password: str, *, forwarded_for: str):
+    """A login that reached the site through one proxy of ours, which wrote `forwarded_for`."""
+    return client.post(
+        reverse("account_login"),
+        {"login": login, "password": password},
+        HTTP_X_FORWARDED_FOR=forwarded_for,
+        **BEHIND_A_PROXY,
+    )
+
+
 def test_behind_a_proxy_failed_logins_of_other_visitors_lock_no_one_else_out(client, verified_user, settings):
     settings.ACCOUNT_RATE_LIMITS = {"login_failed": "3/m/ip,3/m/key"}
     settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
     for n in range(4):
-        client.post(
-            reverse("account_login"),
-            {"login": f"nobody{n}@example.org", "password": "wrong"},
-            HTTP_X_FORWARDED_FOR=f"198.51.100.{n}",
-            **BEHIND_A_PROXY,
-        )
+        log_in_through_the_proxy(client, f"nobody{n}@example.org", "wrong", forwarded_for=f"198.51.100.{n}")
 
-    client.post(
-        reverse("account_login"),
-        {"login": verified_user.email, "password": PASSWORD},
-        HTTP_X_FORWARDED_FOR="198.51.100.99",
-        **BEHIND_A_PROXY,
-    )
+    log_in_through_the_proxy(client, verified_user.email, PASSWORD, forwarded_for="198.51.100.99")
 
     assert logged_in_user_id(client) == str(verified_user.pk)
 
@@ -401,19 +401,9 @@ def test_behind_a_proxy_one_visitor_failing_logins_is_still_locked_out(client, v
     settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
     # What the client writes into the header itself is not its address: the proxy's last entry is.
     for n in range(3):
-        client.post(
-            reverse("account_login"),
-            {"login": f"nobody{n}@example.org", "password": "wrong"},
-            HTTP_X_FORWARDED_FOR=f"192.0.2.{n}, 203.0.113.7",
-            **BEHIND_A_PROXY,
-        )
+        log_in_through_the_proxy(client, f"nobody{n}@example.org", "wrong", forwarded_for=f"192.0.2.{n}, 203.0.113.7")
 
-    response = client.post(
-        reverse("account_login"),
-        {"login": verified_user.email, "password": PASSWORD},
-        HTTP_X_FORWARDED_FOR="192.0.2.50, 203.0.113.7",
-        **BEHIND_A_PROXY,
-    )
+    response = log_in_through_the_proxy(client, verified_user.email, PASSWORD, forwarded_for="192.0.2.50, 203.0.113.7")
 
     assert text_of(response, "div", role="alert") == "Too many failed login attempts. Try again later."
     assert logged_in_user_id(client) is None
