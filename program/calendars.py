@@ -46,8 +46,8 @@ def _session_event(event: Event, session: Session) -> VEvent:
     url = absolute_url(reverse("program:session-detail", kwargs={"slug": event.slug, "pk": session.pk}))
     vevent = VEvent.new(
         uid=session_uid(session),
-        # The calendar's data as of the event's version (program.caching), which every edit moves.
-        stamp=event.updated_at.astimezone(UTC),
+        # From the rows, not the clock, so the same data gives the same bytes.
+        stamp=max(event.updated_at, session.updated_at).astimezone(UTC),
         last_modified=session.updated_at.astimezone(UTC),
         sequence=0,
         start=session.start.astimezone(event.tzinfo),
