@@ -8,7 +8,9 @@ from auditlog.middleware import AuditlogMiddleware as AuditlogContextMiddleware
 from csp.constants import UNSAFE_INLINE
 from csp.middleware import CSPMiddleware, PolicyParts
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponseBase, HttpResponseNotAllowed
+from django.http.request import split_domain_port, validate_host
 from django.urls import reverse
 
 # The check-in desk scans badges with the device's camera (its <video> keeps the default autoplay=(self));
@@ -100,6 +102,23 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
 @functools.cache
 def _admin_prefix() -> str:
     return reverse("admin:index")
+
+
+class HostPortMiddleware:
+    """A host that DJANGO_ALLOWED_HOSTS names with a port is answered on that port only (a 400, as Django answers
+    a host it does not allow). Django's own check compares host names alone."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if settings.ALLOWED_HOST_PORTS:
+            domain, port = split_domain_port(request.get_host())
+            port = port or ("443" if request.is_secure() else "80")
+            ports = {allowed for host, allowed in settings.ALLOWED_HOST_PORTS if validate_host(domain, [host])}
+            if "" not in ports and port not in ports:
+                raise DisallowedHost(f"Invalid HTTP_HOST header: {request.get_host()!r}. Its port is not allowed.")
+        return self.get_response(request)
 
 
 class RefuseTraceMiddleware:

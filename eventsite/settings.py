@@ -8,6 +8,7 @@ refuses to start without the secrets it needs.
 """
 
 import os
+import re
 from pathlib import Path
 
 import environ
@@ -23,6 +24,10 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
 
+# A host entry that names its port: "example.org:8443" or "[::1]:8000" (Django writes IPv6 hosts in brackets).
+_HOST_WITH_PORT = re.compile(r"(?P<host>[^:\[\]]+|\[[0-9a-fA-F:.]+\]):(?P<port>[0-9]+)")
+
+
 def _required(name: str) -> str:
     """Return a production secret, or stop with a message that says how to set it."""
     value = env.str(name, default="")
@@ -36,15 +41,25 @@ def _required(name: str) -> str:
 
 if DEBUG:
     SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="insecure-local-development-key-do-not-deploy")
-    ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+    _HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 else:
     SECRET_KEY = _required("DJANGO_SECRET_KEY")
-    ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
-    if not ALLOWED_HOSTS:
+    _HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
+    if not _HOSTS:
         raise ImproperlyConfigured(
             "DJANGO_ALLOWED_HOSTS must list the site's host names when DJANGO_DEBUG is off, "
             "e.g. DJANGO_ALLOWED_HOSTS=workshop.example.org"
         )
+# An entry may name its port (workshop.example.org:8443): that host is then answered on that port only
+# (eventsite.middleware.HostPortMiddleware). Django's ALLOWED_HOSTS takes the host names alone.
+_HOST_PORTS = [(entry, _HOST_WITH_PORT.fullmatch(entry)) for entry in _HOSTS]
+ALLOWED_HOSTS = [match["host"] if match else entry for entry, match in _HOST_PORTS]
+# Each allowed host with the port it is answered on ("" for any port), when any entry names a port.
+ALLOWED_HOST_PORTS = (
+    [(match["host"], match["port"]) if match else (entry, "") for entry, match in _HOST_PORTS]
+    if any(match for _, match in _HOST_PORTS)
+    else []
+)
 
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 # Production must be correct with what it is given, so it refuses to start without a shared cache, PostgreSQL
@@ -76,6 +91,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "eventsite.middleware.HostPortMiddleware",
     "eventsite.middleware.RefuseTraceMiddleware",
     # Static files, as WhiteNoise's documentation places it: they need no page policy.
     "whitenoise.middleware.WhiteNoiseMiddleware",

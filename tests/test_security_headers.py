@@ -176,3 +176,31 @@ def test_the_data_download_is_never_stored(client, db):
     response = client.get(reverse("registration:my-data"))
 
     assert {"private", "no-store"} <= {part.strip() for part in response["Cache-Control"].split(",")}
+
+
+# Hosts: where the deployment names a port, a request on another port is refused before any page is served.
+
+
+@pytest.fixture
+def site_on_port_8443(settings):
+    settings.ALLOWED_HOSTS = ["workshops.example.org", "localhost"]
+    settings.ALLOWED_HOST_PORTS = [("workshops.example.org", "8443"), ("localhost", "")]
+
+
+def test_a_host_named_with_its_port_is_answered_on_that_port(client, event, site_on_port_8443):
+    response = client.get(event.get_absolute_url(), HTTP_HOST="workshops.example.org:8443")
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("host", ["workshops.example.org:9999", "workshops.example.org"])
+def test_a_host_named_with_its_port_is_refused_on_any_other(client, event, site_on_port_8443, host):
+    client.get(event.get_absolute_url(), HTTP_HOST="workshops.example.org:8443")  # kept for everyone
+
+    response = client.get(event.get_absolute_url(), HTTP_HOST=host)
+
+    assert response.status_code == 400
+
+
+def test_a_host_named_without_a_port_is_answered_on_any(client, event, site_on_port_8443):
+    assert client.get(event.get_absolute_url(), HTTP_HOST="localhost:9999").status_code == 200

@@ -101,3 +101,18 @@ def test_one_proxy_setting_gives_every_limiter_the_clients_address():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1].split() == ["198.51.100.7", "198.51.100.7"]
+
+
+def test_the_hosts_setting_takes_a_port_per_host():
+    result = manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.ALLOWED_HOSTS, settings.ALLOWED_HOST_PORTS)",
+        env={**PRODUCTION, "DJANGO_ALLOWED_HOSTS": "workshop.example.org:8443,[::1]:8000,localhost"},
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == (
+        "['workshop.example.org', '[::1]', 'localhost'] "
+        "[('workshop.example.org', '8443'), ('[::1]', '8000'), ('localhost', '')]"
+    )
