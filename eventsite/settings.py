@@ -267,6 +267,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Seconds an owed notice may wait for its task before the sweep delivers it instead.
 NOTIFICATION_SWEEP_AFTER = env.int("NOTIFICATION_SWEEP_AFTER", default=60)
+# Seconds before the first retry of a notice the mail server refused for now; each retry waits twice as long.
+NOTIFICATION_RETRY_BACKOFF = env.int("NOTIFICATION_RETRY_BACKOFF", default=30)
 # Seconds to wait after an agenda edit before sending updated invites, so a burst of edits sends one.
 INVITE_REFRESH_DELAY = env.int("INVITE_REFRESH_DELAY", default=120)
 

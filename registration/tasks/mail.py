@@ -3,6 +3,7 @@
 import logging
 
 from celery import shared_task
+from django.conf import settings
 
 from .. import delivery
 
@@ -11,7 +12,7 @@ logger = logging.getLogger(__name__)
 
 @shared_task(
     autoretry_for=(delivery.TransientDeliveryError,),
-    retry_backoff=30,
+    retry_backoff=settings.NOTIFICATION_RETRY_BACKOFF,
     retry_backoff_max=1800,
     retry_jitter=True,
     max_retries=delivery.MAX_ATTEMPTS,

@@ -5,6 +5,7 @@ import email
 import email.policy
 import mailbox
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -98,6 +99,15 @@ class SmtpServer:
         wait_for(lambda: len(self.messages()) >= count, timeout=timeout, what=f"{count} email(s)")
         return self.messages()
 
+    def wait_for_receiving(self, count: int, *, timeout: float = 30) -> None:
+        """Wait until the server has been sent `count` messages, answered or not (SlowMailbox notes each)."""
+        receiving = self.maildir.with_name("receiving")
+        wait_for(
+            lambda: receiving.exists() and len(receiving.read_text().splitlines()) >= count,
+            timeout=timeout,
+            what=f"the server receiving message {count}",
+        )
+
 
 def start_smtp_server(tmp_path, handler: list[str]):
     port, maildir = free_port(), tmp_path / "maildir"
@@ -130,9 +140,14 @@ def smtp_delay():
 
 
 @pytest.fixture
-def smtp_server(tmp_path, smtp_delay):
-    handler = ["tests.integration.slow_mailbox.SlowMailbox", str(smtp_delay)]
-    process, server = start_smtp_server(tmp_path, handler)
+def smtp_handler(smtp_delay):
+    """The aiosmtpd handler and its arguments; a test may override this fixture (see slow_mailbox.py)."""
+    return ["tests.integration.slow_mailbox.SlowMailbox", str(smtp_delay)]
+
+
+@pytest.fixture
+def smtp_server(tmp_path, smtp_handler):
+    process, server = start_smtp_server(tmp_path, smtp_handler)
     yield server
     stop(process)
 
@@ -156,7 +171,7 @@ def _forget_connections():
     celery_app.amqp._producer_pool = None
 
 
-def worker_environment(redis_url: str, smtp_port: int) -> dict[str, str]:
+def worker_environment(redis_url: str, smtp_port: int, **overrides: str) -> dict[str, str]:
     database = settings.DATABASES["default"]
     return {
         **{key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_URL"))},
@@ -177,6 +192,8 @@ def worker_environment(redis_url: str, smtp_port: int) -> dict[str, str]:
         "NOTIFICATION_SWEEP_SECONDS": "1",
         "NOTIFICATION_SWEEP_AFTER": "1",
         "INVITE_REFRESH_DELAY": "0",
+        "NOTIFICATION_RETRY_BACKOFF": "1",
+        **overrides,
     }
 
 
@@ -194,7 +211,9 @@ class Worker:
                 "--beat",
                 "--schedule",
                 str(self.schedule),
-                "--pool=solo",
+                # As deployed: child processes that run tasks at the same moment.
+                "--pool=prefork",
+                "--concurrency=2",
                 "--without-heartbeat",
                 "--without-mingle",
                 "--without-gossip",
@@ -213,6 +232,25 @@ class Worker:
         )
         assert self.process.poll() is None, self.log.read_text()
 
+    def log_lines(self, pattern: str) -> list[re.Match]:
+        """What the worker (and its beat) logged that matches `pattern`, in order."""
+        text = self.log.read_text(errors="replace")
+        return [match for line in text.splitlines() if (match := re.search(pattern, line))]
+
+    def wait_for_log(self, pattern: str, count: int = 1, *, timeout: float = 60) -> list[re.Match]:
+        wait_for(lambda: len(self.log_lines(pattern)) >= count, timeout=timeout, what=f"{count} log line(s) {pattern}")
+        return self.log_lines(pattern)
+
+    def outcomes(self, notification_id: int, count: int, *, timeout: float = 60) -> list[str]:
+        """What `count` deliver_notification runs for the notice said (registration/tasks/mail.py logs each)."""
+        lines = self.wait_for_log(rf"Notification {notification_id}: (.+)$", count, timeout=timeout)
+        return [match[1].strip() for match in lines]
+
+    def wait_for_sweeps(self, count: int, *, timeout: float = 60) -> None:
+        """Wait until `count` more sweeps (from beat) have run to the end."""
+        done = r"sweep_notifications\[.*\] succeeded"
+        self.wait_for_log(done, len(self.log_lines(done)) + count, timeout=timeout)
+
     def kill(self):
         """SIGKILL to the worker and its beat process, as when a machine loses them."""
         self._kill_group()
@@ -228,9 +266,17 @@ class Worker:
 
 
 @pytest.fixture
-def worker(broker, smtp_server, tmp_path):
+def worker_settings():
+    """Environment the worker starts with, over worker_environment's; a test may override this fixture."""
+    return {}
+
+
+@pytest.fixture
+def worker(broker, smtp_server, tmp_path, worker_settings):
     running = Worker(
-        worker_environment(broker.url, smtp_server.port), tmp_path / "worker.log", tmp_path / "beat-schedule"
+        worker_environment(broker.url, smtp_server.port, **worker_settings),
+        tmp_path / "worker.log",
+        tmp_path / "beat-schedule",
     )
     running.start()
     yield running
