@@ -6,6 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 from tests.factories import StaffFactory, UserFactory
 
@@ -18,6 +19,19 @@ def service_available(host: str, port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+def sessions_waiting_for_a_lock(table: str) -> int:
+    """PostgreSQL sessions on this database blocked on another's lock while reading `table`.
+
+    pg_stat_activity cuts a long query's text off, so the FOR UPDATE at its end may not show: match its start."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE %s",
+            [f'SELECT "{table}".%'],
+        )
+        return cursor.fetchone()[0]
 
 
 def require_service(name: str, host: str, port: int) -> None:

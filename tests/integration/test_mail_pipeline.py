@@ -3,13 +3,13 @@
 import datetime as dt
 
 import pytest
-from django.db import connection
 from icalendar import Calendar
 
 from bench.procs import wait_for
 from registration import delivery, services
 from registration.models import Mode, Notification
 from registration.tasks.mail import deliver_notification
+from tests.conftest import sessions_waiting_for_a_lock
 from tests.factories import EventFactory, SessionFactory, UserFactory, answers
 from tests.integration.conftest import start_smtp_server, stop
 
@@ -67,18 +67,6 @@ def test_register_change_mode_cancel_sends_three_invites_with_rising_sequence(wo
 NO_SWEEP = {"NOTIFICATION_SWEEP_AFTER": "3600"}  # only the tasks under test deliver
 
 
-def rows_waiting_for_a_lock() -> int:
-    """Sessions blocked on another's lock while reading a notice (the text of a long query is cut off in
-    pg_stat_activity, so its FOR UPDATE at the end may not show)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            """ AND query LIKE 'SELECT "registration_notification".%'"""
-        )
-        return cursor.fetchone()[0]
-
-
 @pytest.mark.parametrize("worker_settings", [NO_SWEEP])
 @pytest.mark.parametrize("smtp_delay", [2])
 def test_the_same_notice_delivered_by_two_tasks_at_once_sends_one_email(worker, smtp_server, worker_settings):
@@ -91,7 +79,11 @@ def test_the_same_notice_delivered_by_two_tasks_at_once_sends_one_email(worker, 
     for _ in range(2):
         deliver_notification.apply_async(kwargs={"notification_id": reminder.pk})
     # Both child processes run at once: one holds the row while the server takes its time, the other waits for it.
-    wait_for(lambda: rows_waiting_for_a_lock() >= 1, timeout=30, what="a delivery waiting for the other's lock")
+    wait_for(
+        lambda: sessions_waiting_for_a_lock("registration_notification") >= 1,
+        timeout=30,
+        what="a delivery waiting for the other's lock",
+    )
 
     assert sorted(worker.outcomes(reminder.pk, 2)) == ["already sent", "sent"]
     assert len(smtp_server.messages()) == 2  # the confirmation, and the reminder once

@@ -6,8 +6,10 @@ import threading
 import pytest
 from django.db import connection, connections, transaction
 
+from bench.procs import wait_for
 from registration import selectors, services
 from registration.models import Mode, Registration, Status
+from tests.conftest import sessions_waiting_for_a_lock
 from tests.factories import EventFactory, UserFactory, answers
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -104,8 +106,8 @@ def test_a_registration_under_a_limit_decides_its_seat_under_the_event_lock(mode
         thread, results = in_background(
             lambda: services.register(event=event, user=UserFactory(), mode=mode, answers=answers())
         )
-        thread.join(timeout=1)
-        assert thread.is_alive()  # waiting for the lock
+        wait_for(lambda: sessions_waiting_for_a_lock("program_event") == 1, timeout=10, what="a wait for the lock")
+        assert results == []
     thread.join(timeout=10)
 
     ((registration, created),) = results

@@ -1,11 +1,20 @@
 """A flood of registration posts gets a clear 429, never a crash and never a save."""
 
+import time
+
 import pytest
 
 from registration.models import Registration
 from tests.factories import EventFactory, verified_user
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def clock(time_machine):
+    """The limit counts per minute of the clock; held still, no test straddles two minutes."""
+    time_machine.move_to(time.time(), tick=False)
+    return time_machine
 
 
 def test_one_person_flooding_the_form_gets_429_and_nothing_saved(client, settings):
@@ -32,6 +41,19 @@ def test_one_address_flooding_for_many_accounts_gets_429(client, settings):
         statuses.append(client.post(f"/events/{event.slug}/register/", {}, REMOTE_ADDR="203.0.113.9").status_code)
 
     assert statuses == [400, 400, 400, 400, 429, 429]
+
+
+def test_a_new_minute_counts_afresh(client, settings, clock):
+    settings.REGISTRATION_RATE_LIMIT_USER = "2/m"
+    event = EventFactory()
+    client.force_login(verified_user())
+
+    def post() -> int:
+        return client.post(f"/events/{event.slug}/register/", {}).status_code
+
+    assert [post() for _ in range(3)] == [400, 400, 429]
+    clock.shift(60)
+    assert [post() for _ in range(3)] == [400, 400, 429]
 
 
 def test_reading_pages_is_not_limited(client, settings):
