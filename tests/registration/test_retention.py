@@ -29,11 +29,14 @@ def test_answers_are_erased_once_the_retention_period_has_passed():
     assert counts == [("in_person", "confirmed"), ("virtual", "cancelled")]
 
 
-def test_upcoming_and_recent_events_keep_their_answers():
+def test_upcoming_and_recent_events_keep_their_answers(time_machine):
     recent = EventFactory(start_date=dt.date(2030, 1, 10), end_date=dt.date(2030, 1, 11), retention_days=180)
     RegistrationFactory(event=recent, badge_name="Grace")
 
-    assert erase_task() == 0  # today is long before 2030
+    time_machine.move_to(dt.datetime(2030, 1, 1, 12, tzinfo=dt.UTC))
+    assert erase_task() == 0  # before the event
+    time_machine.move_to(dt.datetime(2030, 2, 1, 12, tzinfo=dt.UTC))
+    assert erase_task() == 0  # three weeks after it, of 180 days
     assert erase_expired_answers(today=dt.date(2030, 3, 1)) == 0
     assert Registration.objects.get().badge_name == "Grace"
 
