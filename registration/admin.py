@@ -153,10 +153,13 @@ class RegistrationAdmin(admin.ModelAdmin):
     def email(self, registration: Registration) -> str:
         return registration.user.email if registration.user else "(account deleted)"
 
+    def get_queryset(self, request):
+        return selectors.with_waitlist_positions(super().get_queryset(request))
+
     @admin.display(description="Status", ordering="status")
     def status_with_position(self, registration: Registration) -> str:
         if registration.is_waitlisted:
-            return f"{registration.status_label} (#{selectors.waitlist_position(registration)})"
+            return f"{registration.status_label} (#{registration.waitlist_place})"
         return registration.get_status_display()
 
     @admin.display(description="Checked in", boolean=True, ordering="checked_in_at")

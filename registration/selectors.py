@@ -2,8 +2,8 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
-from django.db.models.functions import TruncDate
+from django.db.models import Case, Count, OuterRef, Q, Subquery, When
+from django.db.models.functions import Coalesce, TruncDate
 
 from program import caching
 from program.models import Event
@@ -45,13 +45,36 @@ def waitlist_position(registration: Registration) -> int | None:
     """1 for the next person to be promoted in the registration's mode; None when not waitlisted."""
     if not registration.is_waitlisted:
         return None
-    waited_longer = Q(waitlisted_at__lt=registration.waitlisted_at) | Q(
-        waitlisted_at=registration.waitlisted_at, pk__lt=registration.pk
-    )
     ahead = Registration.objects.waitlisted().filter(
-        waited_longer, event_id=registration.event_id, mode=registration.mode
+        _waited_longer(registration.waitlisted_at, registration.pk),
+        event_id=registration.event_id,
+        mode=registration.mode,
     )
     return ahead.count() + 1
+
+
+def with_waitlist_positions(registrations):
+    """The registrations, each waitlisted one annotated with its `waitlist_place` (as waitlist_position), in the
+    one query that reads them."""
+    ahead = (
+        Registration.objects.waitlisted()
+        .filter(
+            _waited_longer(OuterRef("waitlisted_at"), OuterRef("pk")),
+            event_id=OuterRef("event_id"),
+            mode=OuterRef("mode"),
+        )
+        .order_by()
+        .values("event_id")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    place = Case(When(status=Status.WAITLISTED, then=Coalesce(Subquery(ahead), 0) + 1), default=None)
+    return registrations.annotate(waitlist_place=place)
+
+
+def _waited_longer(waitlisted_at, pk) -> Q:
+    """Waitlisted before the given time, or at it and registered first."""
+    return Q(waitlisted_at__lt=waitlisted_at) | Q(waitlisted_at=waitlisted_at, pk__lt=pk)
 
 
 def is_registered(*, event: Event, user) -> bool:

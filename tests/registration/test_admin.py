@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from registration import services
+from registration import selectors, services
 from registration.models import Mode, Notification, Registration, Status
 from tests.admin_forms import changeform_data
 from tests.factories import EventFactory, RegistrationFactory, UserFactory, answers
@@ -90,8 +90,21 @@ def test_changelist_query_count_does_not_grow_with_rows(staff_client):
             assert staff_client.get(reverse(CHANGELIST), {"event__id__exact": event.pk}).status_code == 200
         return len(captured)
 
-    # Each waitlisted row asks for its position: bounded by the page size, but say so plainly.
-    assert queries_for(10) - queries_for(2) <= 8 * 2
+    assert queries_for(10) == queries_for(2)
+
+
+def test_changelist_shows_each_waitlisted_persons_place_in_their_mode(staff_client):
+    event = EventFactory()
+    first, second = waitlisted(event), waitlisted(event)
+    virtual = waitlisted(event, mode=Mode.VIRTUAL)
+    confirmed = RegistrationFactory(event=event)
+
+    response = staff_client.get(reverse(CHANGELIST), {"event__id__exact": event.pk})
+
+    places = {row.pk: row.waitlist_place for row in response.context["cl"].result_list}
+    assert places == {first.pk: 1, second.pk: 2, virtual.pk: 1, confirmed.pk: None}
+    assert [selectors.waitlist_position(row) for row in (first, second, virtual, confirmed)] == [1, 2, 1, None]
+    assert "(#2)</td>" in response.content.decode()
 
 
 def test_cancel_action_frees_the_seat_and_promotes(staff_client):
@@ -122,14 +135,19 @@ def test_promote_action_refuses_without_a_seat_and_raises_capacity_when_asked(st
     assert (waiting.status, event.in_person_capacity) == (Status.CONFIRMED, 2)
 
 
-def test_resend_confirmation_records_the_email_owed(staff_client):
-    registration = RegistrationFactory()
+def test_resend_confirmation_sends_the_registrant_their_confirmation_again(
+    staff_client, mailoutbox, django_capture_on_commit_callbacks
+):
+    registration = RegistrationFactory(event__name="Resend Workshop", user__email="ada@example.org")
 
-    staff_client.post(reverse(CHANGELIST), {"action": "resend_confirmation", "_selected_action": [registration.pk]})
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(reverse(CHANGELIST), {"action": "resend_confirmation", "_selected_action": [registration.pk]})
 
-    assert list(Notification.objects.filter(registration=registration).values_list("kind", flat=True)) == [
-        "confirmation"
-    ]
+    (message,) = mailoutbox
+    assert message.to == ["ada@example.org"]
+    assert message.subject == "You are registered for Resend Workshop (in person)"
+    (notice,) = Notification.objects.filter(registration=registration)
+    assert (notice.kind, notice.sent_at is not None) == ("confirmation", True)
 
 
 def test_capacity_page_raises_capacity_and_promotes_in_order(staff_client):
