@@ -168,6 +168,11 @@ class Registration(models.Model):
         return (self.is_confirmed and self.mode == Mode.VIRTUAL) or self.virtual_meanwhile
 
     @property
+    def mode_adjective(self) -> str:
+        """The mode before a noun ("an in-person seat"); its label is for standing alone ("In person")."""
+        return "in-person" if self.mode == Mode.IN_PERSON else "virtual"
+
+    @property
     def status_label(self) -> str:
         if self.is_waitlisted:
             label = f"Waitlisted for {self.get_mode_display().lower()}"

@@ -308,7 +308,7 @@ def promote(*, registration: Registration, raise_capacity: bool = False) -> Regi
     if not _has_seat(event, registration.mode, registration):
         if not raise_capacity:
             raise RegistrationError(
-                f"No {registration.get_mode_display().lower()} seat is free for {registration.badge_name}: "
+                f"No {registration.mode_adjective} seat is free for {registration.badge_name}: "
                 "raise the capacity, or promote with the capacity raised to fit."
             )
         field = "in_person_capacity" if registration.mode == Mode.IN_PERSON else "virtual_capacity"

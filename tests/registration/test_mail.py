@@ -49,6 +49,11 @@ def invite_of(message) -> Calendar:
     return Calendar.from_ical(calendar)
 
 
+def html_of(message) -> str:
+    (html,) = [content for content, mimetype in message.alternatives if mimetype == "text/html"]
+    return html
+
+
 def test_confirmation_email_carries_text_html_and_an_rfc6047_invite(event, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         registration = register(event, email="ada@example.org")
@@ -98,6 +103,8 @@ def test_waitlisted_email_says_the_position_and_the_virtual_seat(event, django_c
 
     (message,) = mail.outbox
     assert message.subject == "You are on the waitlist for NeuroAI 2030"
+    assert "In-person attendance is full, so you are number 1 on the waitlist." in message.body
+    assert "In-person attendance is full" in html_of(message)
     assert "you are number 1 on the waitlist" in message.body
     assert "Meanwhile you have a virtual seat" in message.body
     assert "Join online: https://zoom.example.org/j/42" in message.body
@@ -134,6 +141,8 @@ def test_promotion_email_goes_to_the_person_promoted(event, django_capture_on_co
 
     promoted = [m for m in mail.outbox if m.to == ["next@example.org"]]
     assert [m.subject for m in promoted] == ["A seat is yours: NeuroAI 2030"]
+    assert "Good news: an in-person seat freed up and it is now yours." in promoted[0].body
+    assert "an in-person seat freed up" in html_of(promoted[0])
     waiting.refresh_from_db()
     assert invite_of(promoted[0]).walk("VEVENT")[0]["SEQUENCE"] == waiting.invite_sequence == 1
 

@@ -118,9 +118,9 @@ def test_full_room_waitlists_with_position_and_virtual_seat(client, attendee):
     response = client.post(url("register", event), VALID, follow=True)
 
     body = response.content.decode()
-    assert "In person is full, so you are on its waitlist: your place is shown below." in body
+    assert "In-person attendance is full, so you are on its waitlist: your place is shown below." in body
     assert "Meanwhile you have a virtual seat." in body
-    assert "You are <strong>number 1</strong> on the in person waitlist." in body
+    assert "You are <strong>number 1</strong> on the in-person waitlist." in body
     assert "Waitlisted for in person, with a virtual seat meanwhile" in body
 
 
