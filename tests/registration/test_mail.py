@@ -90,9 +90,28 @@ def test_virtual_confirmation_gives_the_join_link_in_email_and_invite(event, dja
 
     (message,) = mail.outbox
     assert "Join online: https://zoom.example.org/j/42 (Zoom)" in message.body
+    assert "The meeting's join link is below" in message.body
+    assert "(The meeting's link, for registered attendees only: please do not pass it on.)" in message.body
+    assert "The meeting's link, for registered attendees only" in html_of(message)
+    assert "yours" not in message.body and "personal" not in message.body
     (vevent,) = invite_of(message).walk("VEVENT")
     assert "Join online: https://zoom.example.org/j/42" in str(vevent["DESCRIPTION"])
     assert str(vevent["LOCATION"]) == "Online (Zoom)"
+
+
+def test_a_join_link_added_later_is_emailed_to_virtual_attendees(event, django_capture_on_commit_callbacks):
+    event.virtual_join_url = ""
+    event.save()
+    virtual, in_person = register(event, Mode.VIRTUAL), register(event)
+    mail.outbox.clear()
+
+    event.virtual_join_url = "https://zoom.example.org/j/43"
+    with django_capture_on_commit_callbacks(execute=True):
+        event.save()
+
+    (message,) = mail.outbox
+    assert message.to == [virtual.user.email] != [in_person.user.email]
+    assert "Join online: https://zoom.example.org/j/43 (Zoom)" in message.body
 
 
 def test_waitlisted_email_says_the_position_and_the_virtual_seat(event, django_capture_on_commit_callbacks):

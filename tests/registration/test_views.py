@@ -214,6 +214,26 @@ def test_change_mode_from_my_page(client, attendee):
     assert "You&#x27;re registered to attend virtually." in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    ("join_url", "says"),
+    [
+        ("https://zoom.example.org/j/42", "You will watch live on Zoom, with the join link below."),
+        ("", "You will watch live on Zoom; the join link will appear here, and we will email it to you, once"),
+    ],
+    ids=["with a join link", "before the organizers add it"],
+)
+def test_virtual_attendees_page_says_where_the_join_link_is(client, attendee, join_url, says):
+    event = EventFactory(virtual_join_url=join_url, virtual_platform="Zoom")
+    client.post(url("register", event), {**VALID, "mode": "virtual"})
+
+    body = client.get(url("my-registration", event)).content.decode()
+
+    assert says in body
+    assert "arrives with your confirmation" not in body
+    assert ("Join the live stream" in body) == bool(join_url)
+    assert ("The meeting's link, for registered attendees only" in body) == bool(join_url)
+
+
 def test_change_mode_rejects_junk(client, attendee):
     event = EventFactory()
     client.post(url("register", event), VALID)
