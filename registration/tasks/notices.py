@@ -46,14 +46,14 @@ def refresh_invites(*, event_id: int) -> int:
     event = Event.objects.filter(pk=event_id).first()
     if event is None:
         return 0
-    span = invites.event_span(event)
+    days = invites.event_days(event)
     updated = 0
     for registration in event.registrations.live().select_related("event"):
-        if invites.fingerprint(registration, span) == registration.invite_fingerprint:
+        if invites.fingerprint(registration, days) == registration.invite_fingerprint:
             continue
         with transaction.atomic():
             locked = Registration.objects.select_for_update().select_related("event").get(pk=registration.pk)
-            if not locked.is_live or invites.fingerprint(locked, span) == locked.invite_fingerprint:
+            if not locked.is_live or invites.fingerprint(locked, days) == locked.invite_fingerprint:
                 continue
             locked.invite_sequence += 1
             locked.save(update_fields=["invite_sequence", "updated_at"])

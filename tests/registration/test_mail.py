@@ -70,7 +70,7 @@ def test_confirmation_email_carries_text_html_and_an_rfc6047_invite(event, djang
     assert parts["application/ics"].get_filename() == "invite.ics"
     assert "text/html" in parts
     calendar = invite_of(message)
-    (vevent,) = calendar.walk("VEVENT")
+    vevent, second_day = calendar.walk("VEVENT")  # a daily series, and the second day's own hours
     assert str(calendar["METHOD"]) == "REQUEST"
     assert str(vevent["UID"]) == f"registration-{registration.pk}@eventsite"
     assert vevent["SEQUENCE"] == 0
@@ -78,7 +78,12 @@ def test_confirmation_email_carries_text_html_and_an_rfc6047_invite(event, djang
     assert str(vevent["ATTENDEE"]) == "mailto:ada@example.org"
     assert vevent["ATTENDEE"].params["PARTSTAT"] == "ACCEPTED"
     assert vevent.decoded("DTSTART") == dt.datetime(2030, 11, 12, 14, tzinfo=dt.UTC)
-    assert vevent.decoded("DTEND") == dt.datetime(2030, 11, 13, 21, tzinfo=dt.UTC)
+    assert vevent.decoded("DTEND") == dt.datetime(2030, 11, 12, 15, tzinfo=dt.UTC)
+    assert vevent["RRULE"] == {"FREQ": ["DAILY"], "COUNT": [2]}
+    assert str(second_day["UID"]) == str(vevent["UID"])
+    assert second_day.decoded("RECURRENCE-ID") == dt.datetime(2030, 11, 13, 14, tzinfo=dt.UTC)
+    assert second_day.decoded("DTSTART") == dt.datetime(2030, 11, 13, 20, tzinfo=dt.UTC)
+    assert second_day.decoded("DTEND") == dt.datetime(2030, 11, 13, 21, tzinfo=dt.UTC)
     assert vevent["DTSTART"].params["TZID"] == "America/New_York"
     assert [tz["TZID"] for tz in calendar.walk("VTIMEZONE")] == ["America/New_York"]
     assert Notification.objects.get().sent_at is not None
@@ -94,9 +99,9 @@ def test_virtual_confirmation_gives_the_join_link_in_email_and_invite(event, dja
     assert "(The meeting's link, for registered attendees only: please do not pass it on.)" in message.body
     assert "The meeting's link, for registered attendees only" in html_of(message)
     assert "yours" not in message.body and "personal" not in message.body
-    (vevent,) = invite_of(message).walk("VEVENT")
-    assert "Join online: https://zoom.example.org/j/42" in str(vevent["DESCRIPTION"])
-    assert str(vevent["LOCATION"]) == "Online (Zoom)"
+    for vevent in invite_of(message).walk("VEVENT"):  # each day
+        assert "Join online: https://zoom.example.org/j/42" in str(vevent["DESCRIPTION"])
+        assert str(vevent["LOCATION"]) == "Online (Zoom)"
 
 
 def test_a_join_link_added_later_is_emailed_to_virtual_attendees(event, django_capture_on_commit_callbacks):
@@ -301,7 +306,7 @@ def download_invite(client, registration, times=3):
     for _ in range(times):
         response = client.get(tokens.invite_path(registration))
         assert response.status_code == 200
-    return response, Calendar.from_ical(response.content).walk("VEVENT")[0]
+    return response, Calendar.from_ical(response.content).walk("VEVENT")[-1]
 
 
 @pytest.mark.parametrize("cookie", [False, True], ids=["calendar app", "browser with a cookie"])
