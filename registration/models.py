@@ -168,6 +168,12 @@ class Registration(models.Model):
         return (self.is_confirmed and self.mode == Mode.VIRTUAL) or self.virtual_meanwhile
 
     @property
+    def checkin_code_display(self) -> str:
+        """The check-in code as people read it, in two groups of four ("K7PM 2QXD"); typed in any form it is found
+        (registration.checkin.normalize_code)."""
+        return f"{self.checkin_code[:4]} {self.checkin_code[4:]}"
+
+    @property
     def mode_adjective(self) -> str:
         """The mode before a noun ("an in-person seat"); its label is for standing alone ("In person")."""
         return "in-person" if self.mode == Mode.IN_PERSON else "virtual"
