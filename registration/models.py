@@ -222,6 +222,18 @@ class Question(models.Model):
             raise ValidationError({"choices": "A choice question needs at least two options, one per line."})
 
 
+class InviteRefresh(models.Model):
+    """Updated invites an agenda edit owes the event's registrants, due once its edits have paused for
+    INVITE_REFRESH_DELAY: each edit moves the time on, so a burst of edits sends one update, or none if the
+    invites end as they were (registration.tasks.notices)."""
+
+    event = models.OneToOneField(Event, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    due_at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"Updated invites for event {self.event_id}, due {self.due_at:%Y-%m-%d %H:%M:%S}"
+
+
 class Notification(models.Model):
     """Something a registration change owes the attendee (an email with its invite), recorded in the
     same transaction as the change, so a broker outage loses nothing: a sweep delivers what is unsent."""

@@ -6,13 +6,14 @@ import smtplib
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 from icalendar import Calendar
 
 from program import caching
 from registration import delivery, notifications, services, tokens
-from registration.models import Mode, Notification
+from registration.models import InviteRefresh, Mode, Notification
 from registration.tasks.mail import deliver_notification, sweep_notifications
-from registration.tasks.notices import queue_reminders, refresh_invites
+from registration.tasks.notices import queue_reminders, refresh_due_invites, refresh_invites
 from tests.factories import EventFactory, SessionFactory, UserFactory, answers
 
 pytestmark = pytest.mark.django_db
@@ -279,6 +280,70 @@ def test_an_edit_that_changes_nothing_in_the_invite_sends_nothing(event, django_
         session.save()
 
     assert mail.outbox == []
+
+
+@pytest.fixture
+def delay(settings):
+    settings.INVITE_REFRESH_DELAY = 120
+    return dt.timedelta(seconds=120)
+
+
+def third_day(event):
+    return SessionFactory(
+        event=event,
+        start=dt.datetime(2030, 11, 14, 14, tzinfo=dt.UTC),
+        end=dt.datetime(2030, 11, 14, 15, tzinfo=dt.UTC),
+    )
+
+
+def test_a_session_added_and_deleted_within_the_delay_sends_no_update(event, delay, django_capture_on_commit_callbacks):
+    registration = register(event)
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        added = third_day(event)
+    with django_capture_on_commit_callbacks(execute=True):
+        added.delete()
+    sent_at_once = list(mail.outbox)
+    with django_capture_on_commit_callbacks(execute=True):
+        refreshed = refresh_due_invites(now=timezone.now() + delay)
+
+    assert (sent_at_once, refreshed, mail.outbox) == ([], 0, [])
+    registration.refresh_from_db()
+    assert registration.invite_sequence == 0
+    assert not InviteRefresh.objects.exists()
+
+
+def test_edits_within_the_delay_send_one_update_once_it_has_passed(event, delay, django_capture_on_commit_callbacks):
+    register(event)
+    mail.outbox.clear()
+    session = event.sessions.order_by("start").first()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        third_day(event)
+    session.start -= dt.timedelta(hours=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        session.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        before = refresh_due_invites(now=timezone.now() + delay / 2)
+        after = refresh_due_invites(now=timezone.now() + delay)
+        again = refresh_due_invites(now=timezone.now() + 2 * delay)
+
+    assert (before, after, again) == (0, 1, 0)
+    (message,) = mail.outbox
+    assert message.subject == "Updated times for NeuroAI 2030"
+    assert "Thursday, November 14, 2030, 9:00 – 10:00 AM EST" in message.body
+    assert invite_of(message).walk("VEVENT")[0].decoded("DTSTART") == dt.datetime(2030, 11, 12, 13, tzinfo=dt.UTC)
+
+
+def test_deleting_an_event_with_its_sessions_owes_no_updated_invites(event, delay, django_capture_on_commit_callbacks):
+    register(event)
+    event_id = event.pk
+
+    with django_capture_on_commit_callbacks(execute=True):
+        event.delete()
+
+    assert not InviteRefresh.objects.filter(event_id=event_id).exists()
 
 
 def test_the_invite_download_matches_the_emailed_invite_without_signing_in(client, event):
