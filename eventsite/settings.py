@@ -235,6 +235,9 @@ EMAIL_CONNECTION_IDLE_SECONDS = env.int("EMAIL_CONNECTION_IDLE_SECONDS", default
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+# With no worker to hold a task queued with a countdown (the embedded development server), a timer thread of the
+# process runs it when due (eventsite.celery.queue). The test suite runs such tasks at once instead.
+TASK_COUNTDOWN_TIMERS = CELERY_TASK_ALWAYS_EAGER and DEBUG
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -263,6 +266,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("NOTIFICATION_SWEEP_SECONDS", default=60.0),
     },
     "queue-reminders": {"task": "registration.tasks.notices.queue_reminders", "schedule": 15 * 60.0},
+    "refresh-due-invites": {"task": "registration.tasks.notices.refresh_due_invites", "schedule": 60.0},
     "erase-expired-answers": {"task": "registration.tasks.privacy.erase_expired_answers", "schedule": 6 * 3600.0},
 }
 # Seconds an owed notice may wait for its task before the sweep delivers it instead.

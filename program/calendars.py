@@ -87,13 +87,15 @@ def _with_affiliation(person) -> str:
 
 @dataclass(frozen=True)
 class Invite:
-    """What one attendee's invite says (RFC 6047): the registration app decides it, this module writes it."""
+    """What one attendee's invite says (RFC 6047): the registration app decides it, this module writes it.
+
+    `days` holds each day's (start, end), in order: a calendar shows each day as a block of its own.
+    """
 
     uid: str
     sequence: int
     stamp: datetime
-    start: datetime
-    end: datetime
+    days: tuple[tuple[datetime, datetime], ...]
     summary: str
     description: str
     url: str
@@ -106,15 +108,58 @@ class Invite:
 
 
 def invite_calendar(event: Event, invite: Invite) -> bytes:
-    """METHOD:REQUEST with the attendee's seat, or METHOD:CANCEL with the same UID once cancelled."""
+    """METHOD:REQUEST with the attendee's seat, or METHOD:CANCEL with the same UID once cancelled.
+
+    One day is one VEVENT. Several days are one recurring VEVENT, so every day is a block of its own under the
+    one UID that updates (SEQUENCE) and the cancellation address (RFC 5546 3.2.2, 3.2.5): a daily RRULE from the
+    first day, with that day's hours, to the last; an EXDATE for a day in between without sessions; and for each
+    day whose hours differ, an override with the same UID and a RECURRENCE-ID (RFC 5545 3.8.4.4). Recurrence
+    follows the wall clock of DTSTART's TZID, so a day after a DST change keeps its local hours. A cancellation
+    carries the series alone, without RECURRENCE-ID, which cancels every day.
+    """
+    tz = event.tzinfo
+    days = [(start.astimezone(tz), end.astimezone(tz)) for start, end in invite.days]
     calendar = _calendar("CANCEL" if invite.cancelled else "REQUEST")
-    calendar.add_component(event_timezone(event, covering=[invite.start, invite.end]))
+    calendar.add_component(event_timezone(event, covering=[moment for day in days for moment in day]))
+    (first_start, first_end), later = days[0], days[1:]
+    series = _invite_event(event, invite, first_start, first_end)
+    calendar.add_component(series)
+    if not later:
+        return calendar.to_ical()
+
+    last_date = later[-1][0].date()
+    series.add("rrule", {"FREQ": "DAILY", "COUNT": (last_date - first_start.date()).days + 1})
+    starts = {start.date(): (start, end) for start, end in later}
+    length = _elapsed(first_start, first_end)
+    overrides = []
+    for offset in range(1, (last_date - first_start.date()).days + 1):
+        day = first_start.date() + timedelta(days=offset)
+        occurrence = datetime.combine(day, first_start.time(), tz)
+        if day not in starts:
+            series.add("exdate", occurrence)
+            continue
+        start, end = starts[day]
+        if (start, _elapsed(start, end)) != (occurrence, length) and not invite.cancelled:
+            override = _invite_event(event, invite, start, end)
+            override.add("recurrence-id", occurrence)
+            overrides.append(override)
+    for override in overrides:
+        calendar.add_component(override)
+    return calendar.to_ical()
+
+
+def _elapsed(start: datetime, end: datetime) -> timedelta:
+    """Exact time between two moments (subtracting in one zone would give wall-clock time across a DST change)."""
+    return end.astimezone(UTC) - start.astimezone(UTC)
+
+
+def _invite_event(event: Event, invite: Invite, start: datetime, end: datetime) -> VEvent:
     vevent = VEvent.new(
         uid=invite.uid,
         stamp=invite.stamp.astimezone(UTC),
         sequence=invite.sequence,
-        start=invite.start.astimezone(event.tzinfo),
-        end=invite.end.astimezone(event.tzinfo),
+        start=start,
+        end=end,
         summary=clean_text(invite.summary),
         description=clean_text(invite.description),
         location=clean_text(invite.location),
@@ -130,8 +175,7 @@ def invite_calendar(event: Event, invite: Invite) -> bytes:
         attendee.params["partstat"] = vText("DECLINED" if invite.cancelled else "ACCEPTED")
         attendee.params["rsvp"] = vText("FALSE")
         vevent.add("attendee", attendee, encode=0)
-    calendar.add_component(vevent)
-    return calendar.to_ical()
+    return vevent
 
 
 def _address(email: str, *, cn: str) -> vCalAddress:

@@ -237,7 +237,7 @@ def badge_content(registration: Registration, ribbon: str) -> BadgeContent:
         ribbon=ribbon,
         ribbon_class=RIBBON_CLASSES[ribbon],
         qr_svg=qr_svg(checkin_url(registration)),
-        checkin_code=registration.checkin_code,
+        checkin_code=registration.checkin_code_display,
     )
 
 

@@ -58,7 +58,7 @@ def email_context(registration: Registration, kind: str) -> dict:
         "badge_url": _url(reverse("registration:badge-download", kwargs=slug)) if in_person else "",
         "join_url": invites.join_url(registration),
         "position": selectors.waitlist_position(registration),
-        "span": invites.event_span(event),
+        "days": invites.event_days(event),
     }
 
 
@@ -83,7 +83,7 @@ def build_email(notification: Notification) -> EmailMultiAlternatives:
     )
     message.attach_alternative(html, "text/html")
     if kind in INVITE_KINDS:
-        calendar = invites.invite_calendar(registration, span=context["span"])
+        calendar = invites.invite_calendar(registration, days=context["days"])
         message.attach_alternative(calendar.decode(), "text/calendar")
         message.attach("invite.ics", calendar, "application/ics")
     return message

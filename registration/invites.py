@@ -8,9 +8,8 @@ update or remove the one entry they already have.
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time, timedelta
 
-from django.db.models import Max, Min
 from django.urls import reverse
 
 from program import caching, calendars
@@ -28,21 +27,27 @@ class Span:
     end: datetime
 
 
-def event_span(event: Event) -> Span:
-    """From the first session's start to the last session's end, else 9:00 on the first day to 17:00 on the last.
+def event_days(event: Event) -> tuple[Span, ...]:
+    """Each day of the event that has sessions, from its first session's start to its last session's end (days
+    as the event's time zone has them), in order; without an agenda, 9:00 to 17:00 on each of its dates.
 
     Kept at the event's version (program.caching): every registration, email and invite of the event needs it.
     """
-    return caching.cached(event.slug, "span", lambda: _event_span(event))[0]
+    return caching.cached(event.slug, "days", lambda: _event_days(event))[0]
 
 
-def _event_span(event: Event) -> Span:
-    bounds = event.sessions.aggregate(first=Min("start"), last=Max("end"))
-    if bounds["first"] and bounds["last"]:
-        return Span(bounds["first"], bounds["last"])
-    return Span(
-        datetime.combine(event.start_date, DEFAULT_DAY[0], tzinfo=event.tzinfo),
-        datetime.combine(event.end_date, DEFAULT_DAY[1], tzinfo=event.tzinfo),
+def _event_days(event: Event) -> tuple[Span, ...]:
+    days: dict[date, Span] = {}
+    for start, end in event.sessions.order_by("start").values_list("start", "end"):
+        day = start.astimezone(event.tzinfo).date()
+        seen = days.get(day)
+        days[day] = Span(seen.start, max(seen.end, end)) if seen else Span(start, end)
+    if days:
+        return tuple(days.values())
+    dates = (event.start_date + timedelta(days=n) for n in range((event.end_date - event.start_date).days + 1))
+    return tuple(
+        Span(datetime.combine(day, DEFAULT_DAY[0], event.tzinfo), datetime.combine(day, DEFAULT_DAY[1], event.tzinfo))
+        for day in dates
     )
 
 
@@ -69,12 +74,11 @@ def invite_location(registration: Registration) -> str:
     return event.location or "Online"
 
 
-def fingerprint(registration: Registration, span: Span | None = None) -> str:
+def fingerprint(registration: Registration, days: tuple[Span, ...] | None = None) -> str:
     """What the attendee's invite says, hashed: when it changes, they are owed an updated invite."""
-    span = span or event_span(registration.event)
+    days = days or event_days(registration.event)
     facts = [
-        span.start.isoformat(),
-        span.end.isoformat(),
+        *(moment.isoformat() for day in days for moment in (day.start, day.end)),
         invite_location(registration),
         registration.status,
         registration.mode,
@@ -84,10 +88,13 @@ def fingerprint(registration: Registration, span: Span | None = None) -> str:
     return hashlib.sha256("|".join(facts).encode()).hexdigest()
 
 
-def invite_calendar(registration: Registration, *, span: Span | None = None) -> bytes:
-    """The registration's invite: METHOD:REQUEST while live, METHOD:CANCEL once cancelled."""
+def invite_calendar(registration: Registration, *, days: tuple[Span, ...] | None = None) -> bytes:
+    """The registration's invite: METHOD:REQUEST while live, METHOD:CANCEL once cancelled.
+
+    One block per day of the event, under the one UID (program.calendars writes a daily series).
+    """
     event = registration.event
-    span = span or event_span(event)
+    days = days or event_days(event)
     my_page = calendars.absolute_url(reverse("registration:my-registration", kwargs={"slug": event.slug}))
     user = registration.user
     invite = calendars.Invite(
@@ -95,8 +102,7 @@ def invite_calendar(registration: Registration, *, span: Span | None = None) -> 
         sequence=registration.invite_sequence,
         # From the rows, so the same registration and event give the same bytes.
         stamp=max(registration.updated_at, event.updated_at),
-        start=span.start,
-        end=span.end,
+        days=tuple((day.start, day.end) for day in days),
         summary=event.name,
         description=_description(registration, my_page),
         url=my_page,

@@ -168,6 +168,17 @@ class Registration(models.Model):
         return (self.is_confirmed and self.mode == Mode.VIRTUAL) or self.virtual_meanwhile
 
     @property
+    def checkin_code_display(self) -> str:
+        """The check-in code as people read it, in two groups of four ("K7PM 2QXD"); typed in any form it is found
+        (registration.checkin.normalize_code)."""
+        return f"{self.checkin_code[:4]} {self.checkin_code[4:]}"
+
+    @property
+    def mode_adjective(self) -> str:
+        """The mode before a noun ("an in-person seat"); its label is for standing alone ("In person")."""
+        return "in-person" if self.mode == Mode.IN_PERSON else "virtual"
+
+    @property
     def status_label(self) -> str:
         if self.is_waitlisted:
             label = f"Waitlisted for {self.get_mode_display().lower()}"
@@ -209,6 +220,18 @@ class Question(models.Model):
     def clean(self):
         if self.kind == self.Kind.CHOICE and len(self.choice_list) < 2:
             raise ValidationError({"choices": "A choice question needs at least two options, one per line."})
+
+
+class InviteRefresh(models.Model):
+    """Updated invites an agenda edit owes the event's registrants, due once its edits have paused for
+    INVITE_REFRESH_DELAY: each edit moves the time on, so a burst of edits sends one update, or none if the
+    invites end as they were (registration.tasks.notices)."""
+
+    event = models.OneToOneField(Event, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    due_at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"Updated invites for event {self.event_id}, due {self.due_at:%Y-%m-%d %H:%M:%S}"
 
 
 class Notification(models.Model):

@@ -14,15 +14,15 @@ from .tasks.mail import deliver_notification
 Kind = Notification.Kind
 
 
-def owe(registration: Registration, kind: str, *, span: invites.Span | None = None) -> Notification:
+def owe(registration: Registration, kind: str, *, days: tuple[invites.Span, ...] | None = None) -> Notification:
     """Record a notice owed to the attendee, and queue its delivery for after the commit.
 
     The invite it carries is fingerprinted on the registration (unless it already is), so agenda edits know
-    whom the invite no longer matches; `span` is the event's, if the caller has read it already.
+    whom the invite no longer matches; `days` are the event's, if the caller has read them already.
     """
     notification = Notification.objects.create(registration=registration, kind=kind)
     if kind != Kind.REMINDER:
-        current = invites.fingerprint(registration, span)
+        current = invites.fingerprint(registration, days)
         if current != registration.invite_fingerprint:
             Registration.objects.filter(pk=registration.pk).update(invite_fingerprint=current)
             registration.invite_fingerprint = current

@@ -183,15 +183,15 @@ def _register(*, event: Event, user: AbstractBaseUser, mode: str, answers: Answe
     """
     _refuse_unless_open(event, mode)
     now = timezone.now()
-    span = invites.event_span(event)
+    days = invites.event_days(event)
     registration = Registration(event=event, user=user, mode=mode)
     _apply_answers(registration, answers, now)
     registration.code_of_conduct_accepted_at = now
     registration.code_of_conduct_version = CODE_OF_CONDUCT_VERSION
     _seat(registration, event, virtual_meanwhile=virtual_meanwhile, now=now)
-    registration.invite_fingerprint = invites.fingerprint(registration, span)  # in the INSERT: owe() updates nothing
+    registration.invite_fingerprint = invites.fingerprint(registration, days)  # in the INSERT: owe() updates nothing
     registration.save()  # a second live registration for the person fails here, before any lock
-    notice = owe(registration, _notice_for(registration), span=span)
+    notice = owe(registration, _notice_for(registration), days=days)
     if capacity(event, mode) is None:
         return registration  # a mode without a limit has no seat to decide, so no lock to wait for
 
@@ -201,7 +201,7 @@ def _register(*, event: Event, user: AbstractBaseUser, mode: str, answers: Answe
     registration.confirmed_at = None  # set again by _seat if the seat is still there
     _seat(registration, event, virtual_meanwhile=virtual_meanwhile, now=now)
     if (registration.status, registration.virtual_meanwhile) != visible:
-        registration.invite_fingerprint = invites.fingerprint(registration, span)
+        registration.invite_fingerprint = invites.fingerprint(registration, days)
         registration.save(
             update_fields=[
                 "status",
@@ -308,7 +308,7 @@ def promote(*, registration: Registration, raise_capacity: bool = False) -> Regi
     if not _has_seat(event, registration.mode, registration):
         if not raise_capacity:
             raise RegistrationError(
-                f"No {registration.get_mode_display().lower()} seat is free for {registration.badge_name}: "
+                f"No {registration.mode_adjective} seat is free for {registration.badge_name}: "
                 "raise the capacity, or promote with the capacity raised to fit."
             )
         field = "in_person_capacity" if registration.mode == Mode.IN_PERSON else "virtual_capacity"

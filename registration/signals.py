@@ -16,16 +16,19 @@ from program.models import Event, Session
 
 from . import invites
 from .models import Question, Registration
-from .tasks.notices import refresh_invites
+from .tasks.notices import invites_due_later, refresh_invites
 
 
 def _refresh_later(event_id: int) -> None:
-    """A burst of edits within INVITE_REFRESH_DELAY sends one updated invite: the task compares fingerprints."""
+    """Updated invites go out once the edits have paused for INVITE_REFRESH_DELAY (registration.tasks.notices)."""
+    invites_due_later(event_id)
     queue_on_commit(refresh_invites, countdown=settings.INVITE_REFRESH_DELAY, event_id=event_id)
 
 
 @receiver([post_save, post_delete], sender=Session, dispatch_uid="registration.session_changed")
-def session_changed(sender, instance, **kwargs):
+def session_changed(sender, instance, origin=None, **kwargs):
+    if origin is not None and getattr(origin, "model", type(origin)) is not Session:
+        return  # deleted with its event, whose registrations go with it
     _refresh_later(instance.event_id)
 
 

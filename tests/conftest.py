@@ -85,10 +85,13 @@ def icaljs():
     if missing:
         pytest.skip(missing)
 
-    def read(path: Path) -> list[dict]:
+    def read(path: Path, *, occurrences: bool = False) -> list[dict]:
+        """Each VEVENT as written; with `occurrences`, each occurrence as a calendar shows it (recurrences
+        expanded, overrides applied)."""
         # A zone far from the event's, so a time ical.js failed to place in its VTIMEZONE comes out wrong.
+        mode = ["--occurrences"] if occurrences else []
         result = subprocess.run(
-            [node, str(REPO / "tests" / "icaljs_check.mjs"), str(path)],
+            [node, str(REPO / "tests" / "icaljs_check.mjs"), *mode, str(path)],
             capture_output=True,
             text=True,
             timeout=60,

@@ -21,3 +21,5 @@ SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+# Updated invites go out as soon as an edit commits; the tests of coalescing set a delay and run the sweep.
+INVITE_REFRESH_DELAY = 0

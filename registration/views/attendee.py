@@ -45,7 +45,10 @@ def _outcome_message(registration: Registration) -> str:
     """
     if registration.is_confirmed:
         return "You're registered to attend " + ("in person." if registration.mode == Mode.IN_PERSON else "virtually.")
-    message = f"{registration.get_mode_display()} is full, so you are on its waitlist: your place is shown below."
+    message = (
+        f"{registration.mode_adjective.capitalize()} attendance is full, so you are on its waitlist: "
+        "your place is shown below."
+    )
     if registration.virtual_meanwhile:
         message += " Meanwhile you have a virtual seat."
     return message

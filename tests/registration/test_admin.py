@@ -129,7 +129,7 @@ def test_promote_action_refuses_without_a_seat_and_raises_capacity_when_asked(st
     )
     staff_client.post(reverse(CHANGELIST), {"action": "promote_raising_capacity", "_selected_action": [waiting.pk]})
 
-    assert "No in person seat is free" in next(str(m) for m in get_messages(refused.wsgi_request))
+    assert "No in-person seat is free" in next(str(m) for m in get_messages(refused.wsgi_request))
     waiting.refresh_from_db()
     event.refresh_from_db()
     assert (waiting.status, event.in_person_capacity) == (Status.CONFIRMED, 2)

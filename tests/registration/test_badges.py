@@ -192,6 +192,17 @@ def test_badge_pdf_prints_name_affiliation_pronouns_ribbon_and_code(event):
         assert squash(expected) in text
 
 
+def test_badge_prints_its_code_as_the_check_in_page_shows_codes(event, staff_client):
+    registration = load(RegistrationFactory(event=event))
+    code = registration.checkin_code
+
+    text = pdf_text(badges.badge_pdf(registration))
+    desk = staff_client.get(reverse("registration:checkin", kwargs={"slug": event.slug})).content.decode()
+
+    assert f"{code[:4]} {code[4:]}" in text.split("\n")
+    assert re.search(r"like <kbd>[A-Z0-9]{4} [A-Z0-9]{4}</kbd>", desk)
+
+
 def test_badge_pdf_says_attendee_for_someone_not_on_the_roster(event):
     registration = load(RegistrationFactory(event=event, badge_name="Grace Hopper", pronouns=""))
 

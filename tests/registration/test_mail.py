@@ -6,13 +6,14 @@ import smtplib
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 from icalendar import Calendar
 
 from program import caching
 from registration import delivery, notifications, services, tokens
-from registration.models import Mode, Notification
+from registration.models import InviteRefresh, Mode, Notification
 from registration.tasks.mail import deliver_notification, sweep_notifications
-from registration.tasks.notices import queue_reminders, refresh_invites
+from registration.tasks.notices import queue_reminders, refresh_due_invites, refresh_invites
 from tests.factories import EventFactory, SessionFactory, UserFactory, answers
 
 pytestmark = pytest.mark.django_db
@@ -49,6 +50,11 @@ def invite_of(message) -> Calendar:
     return Calendar.from_ical(calendar)
 
 
+def html_of(message) -> str:
+    (html,) = [content for content, mimetype in message.alternatives if mimetype == "text/html"]
+    return html
+
+
 def test_confirmation_email_carries_text_html_and_an_rfc6047_invite(event, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         registration = register(event, email="ada@example.org")
@@ -65,7 +71,7 @@ def test_confirmation_email_carries_text_html_and_an_rfc6047_invite(event, djang
     assert parts["application/ics"].get_filename() == "invite.ics"
     assert "text/html" in parts
     calendar = invite_of(message)
-    (vevent,) = calendar.walk("VEVENT")
+    vevent, second_day = calendar.walk("VEVENT")  # a daily series, and the second day's own hours
     assert str(calendar["METHOD"]) == "REQUEST"
     assert str(vevent["UID"]) == f"registration-{registration.pk}@eventsite"
     assert vevent["SEQUENCE"] == 0
@@ -73,7 +79,12 @@ def test_confirmation_email_carries_text_html_and_an_rfc6047_invite(event, djang
     assert str(vevent["ATTENDEE"]) == "mailto:ada@example.org"
     assert vevent["ATTENDEE"].params["PARTSTAT"] == "ACCEPTED"
     assert vevent.decoded("DTSTART") == dt.datetime(2030, 11, 12, 14, tzinfo=dt.UTC)
-    assert vevent.decoded("DTEND") == dt.datetime(2030, 11, 13, 21, tzinfo=dt.UTC)
+    assert vevent.decoded("DTEND") == dt.datetime(2030, 11, 12, 15, tzinfo=dt.UTC)
+    assert vevent["RRULE"] == {"FREQ": ["DAILY"], "COUNT": [2]}
+    assert str(second_day["UID"]) == str(vevent["UID"])
+    assert second_day.decoded("RECURRENCE-ID") == dt.datetime(2030, 11, 13, 14, tzinfo=dt.UTC)
+    assert second_day.decoded("DTSTART") == dt.datetime(2030, 11, 13, 20, tzinfo=dt.UTC)
+    assert second_day.decoded("DTEND") == dt.datetime(2030, 11, 13, 21, tzinfo=dt.UTC)
     assert vevent["DTSTART"].params["TZID"] == "America/New_York"
     assert [tz["TZID"] for tz in calendar.walk("VTIMEZONE")] == ["America/New_York"]
     assert Notification.objects.get().sent_at is not None
@@ -85,9 +96,28 @@ def test_virtual_confirmation_gives_the_join_link_in_email_and_invite(event, dja
 
     (message,) = mail.outbox
     assert "Join online: https://zoom.example.org/j/42 (Zoom)" in message.body
-    (vevent,) = invite_of(message).walk("VEVENT")
-    assert "Join online: https://zoom.example.org/j/42" in str(vevent["DESCRIPTION"])
-    assert str(vevent["LOCATION"]) == "Online (Zoom)"
+    assert "The meeting's join link is below" in message.body
+    assert "(The meeting's link, for registered attendees only: please do not pass it on.)" in message.body
+    assert "The meeting's link, for registered attendees only" in html_of(message)
+    assert "yours" not in message.body and "personal" not in message.body
+    for vevent in invite_of(message).walk("VEVENT"):  # each day
+        assert "Join online: https://zoom.example.org/j/42" in str(vevent["DESCRIPTION"])
+        assert str(vevent["LOCATION"]) == "Online (Zoom)"
+
+
+def test_a_join_link_added_later_is_emailed_to_virtual_attendees(event, django_capture_on_commit_callbacks):
+    event.virtual_join_url = ""
+    event.save()
+    virtual, in_person = register(event, Mode.VIRTUAL), register(event)
+    mail.outbox.clear()
+
+    event.virtual_join_url = "https://zoom.example.org/j/43"
+    with django_capture_on_commit_callbacks(execute=True):
+        event.save()
+
+    (message,) = mail.outbox
+    assert message.to == [virtual.user.email] != [in_person.user.email]
+    assert "Join online: https://zoom.example.org/j/43 (Zoom)" in message.body
 
 
 def test_waitlisted_email_says_the_position_and_the_virtual_seat(event, django_capture_on_commit_callbacks):
@@ -98,6 +128,8 @@ def test_waitlisted_email_says_the_position_and_the_virtual_seat(event, django_c
 
     (message,) = mail.outbox
     assert message.subject == "You are on the waitlist for NeuroAI 2030"
+    assert "In-person attendance is full, so you are number 1 on the waitlist." in message.body
+    assert "In-person attendance is full" in html_of(message)
     assert "you are number 1 on the waitlist" in message.body
     assert "Meanwhile you have a virtual seat" in message.body
     assert "Join online: https://zoom.example.org/j/42" in message.body
@@ -134,6 +166,8 @@ def test_promotion_email_goes_to_the_person_promoted(event, django_capture_on_co
 
     promoted = [m for m in mail.outbox if m.to == ["next@example.org"]]
     assert [m.subject for m in promoted] == ["A seat is yours: NeuroAI 2030"]
+    assert "Good news: an in-person seat freed up and it is now yours." in promoted[0].body
+    assert "an in-person seat freed up" in html_of(promoted[0])
     waiting.refresh_from_db()
     assert invite_of(promoted[0]).walk("VEVENT")[0]["SEQUENCE"] == waiting.invite_sequence == 1
 
@@ -248,6 +282,70 @@ def test_an_edit_that_changes_nothing_in_the_invite_sends_nothing(event, django_
     assert mail.outbox == []
 
 
+@pytest.fixture
+def delay(settings):
+    settings.INVITE_REFRESH_DELAY = 120
+    return dt.timedelta(seconds=120)
+
+
+def third_day(event):
+    return SessionFactory(
+        event=event,
+        start=dt.datetime(2030, 11, 14, 14, tzinfo=dt.UTC),
+        end=dt.datetime(2030, 11, 14, 15, tzinfo=dt.UTC),
+    )
+
+
+def test_a_session_added_and_deleted_within_the_delay_sends_no_update(event, delay, django_capture_on_commit_callbacks):
+    registration = register(event)
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        added = third_day(event)
+    with django_capture_on_commit_callbacks(execute=True):
+        added.delete()
+    sent_at_once = list(mail.outbox)
+    with django_capture_on_commit_callbacks(execute=True):
+        refreshed = refresh_due_invites(now=timezone.now() + delay)
+
+    assert (sent_at_once, refreshed, mail.outbox) == ([], 0, [])
+    registration.refresh_from_db()
+    assert registration.invite_sequence == 0
+    assert not InviteRefresh.objects.exists()
+
+
+def test_edits_within_the_delay_send_one_update_once_it_has_passed(event, delay, django_capture_on_commit_callbacks):
+    register(event)
+    mail.outbox.clear()
+    session = event.sessions.order_by("start").first()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        third_day(event)
+    session.start -= dt.timedelta(hours=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        session.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        before = refresh_due_invites(now=timezone.now() + delay / 2)
+        after = refresh_due_invites(now=timezone.now() + delay)
+        again = refresh_due_invites(now=timezone.now() + 2 * delay)
+
+    assert (before, after, again) == (0, 1, 0)
+    (message,) = mail.outbox
+    assert message.subject == "Updated times for NeuroAI 2030"
+    assert "Thursday, November 14, 2030, 9:00 – 10:00 AM EST" in message.body
+    assert invite_of(message).walk("VEVENT")[0].decoded("DTSTART") == dt.datetime(2030, 11, 12, 13, tzinfo=dt.UTC)
+
+
+def test_deleting_an_event_with_its_sessions_owes_no_updated_invites(event, delay, django_capture_on_commit_callbacks):
+    register(event)
+    event_id = event.pk
+
+    with django_capture_on_commit_callbacks(execute=True):
+        event.delete()
+
+    assert not InviteRefresh.objects.filter(event_id=event_id).exists()
+
+
 def test_the_invite_download_matches_the_emailed_invite_without_signing_in(client, event):
     registration = register(event)
 
@@ -273,7 +371,7 @@ def download_invite(client, registration, times=3):
     for _ in range(times):
         response = client.get(tokens.invite_path(registration))
         assert response.status_code == 200
-    return response, Calendar.from_ical(response.content).walk("VEVENT")[0]
+    return response, Calendar.from_ical(response.content).walk("VEVENT")[-1]
 
 
 @pytest.mark.parametrize("cookie", [False, True], ids=["calendar app", "browser with a cookie"])

@@ -224,7 +224,7 @@ def test_organizer_promotes_out_of_turn_only_into_a_free_seat_or_a_raised_capaci
     register(event)
     first, second = register(event), register(event)
 
-    with pytest.raises(services.RegistrationError, match="No in person seat is free"):
+    with pytest.raises(services.RegistrationError, match="No in-person seat is free"):
         services.promote(registration=second)
     promoted = services.promote(registration=second, raise_capacity=True)
 

@@ -118,9 +118,9 @@ def test_full_room_waitlists_with_position_and_virtual_seat(client, attendee):
     response = client.post(url("register", event), VALID, follow=True)
 
     body = response.content.decode()
-    assert "In person is full, so you are on its waitlist: your place is shown below." in body
+    assert "In-person attendance is full, so you are on its waitlist: your place is shown below." in body
     assert "Meanwhile you have a virtual seat." in body
-    assert "You are <strong>number 1</strong> on the in person waitlist." in body
+    assert "You are <strong>number 1</strong> on the in-person waitlist." in body
     assert "Waitlisted for in person, with a virtual seat meanwhile" in body
 
 
@@ -212,6 +212,26 @@ def test_change_mode_from_my_page(client, attendee):
 
     assert Registration.objects.get().mode == Mode.VIRTUAL
     assert "You&#x27;re registered to attend virtually." in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("join_url", "says"),
+    [
+        ("https://zoom.example.org/j/42", "You will watch live on Zoom, with the join link below."),
+        ("", "You will watch live on Zoom; the join link will appear here, and we will email it to you, once"),
+    ],
+    ids=["with a join link", "before the organizers add it"],
+)
+def test_virtual_attendees_page_says_where_the_join_link_is(client, attendee, join_url, says):
+    event = EventFactory(virtual_join_url=join_url, virtual_platform="Zoom")
+    client.post(url("register", event), {**VALID, "mode": "virtual"})
+
+    body = client.get(url("my-registration", event)).content.decode()
+
+    assert says in body
+    assert "arrives with your confirmation" not in body
+    assert ("Join the live stream" in body) == bool(join_url)
+    assert ("The meeting's link, for registered attendees only" in body) == bool(join_url)
 
 
 def test_change_mode_rejects_junk(client, attendee):
