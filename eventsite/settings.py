@@ -265,9 +265,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "registration.tasks.mail.sweep_notifications",
         "schedule": env.float("NOTIFICATION_SWEEP_SECONDS", default=60.0),
     },
-    "queue-reminders": {"task": "registration.tasks.notices.queue_reminders", "schedule": 15 * 60.0},
+    "queue-reminders": {
+        "task": "registration.tasks.notices.queue_reminders",
+        "schedule": env.float("REMINDER_SWEEP_SECONDS", default=15 * 60.0),
+    },
     "refresh-due-invites": {"task": "registration.tasks.notices.refresh_due_invites", "schedule": 60.0},
-    "erase-expired-answers": {"task": "registration.tasks.privacy.erase_expired_answers", "schedule": 6 * 3600.0},
+    "erase-expired-answers": {
+        "task": "registration.tasks.privacy.erase_expired_answers",
+        "schedule": env.float("RETENTION_SWEEP_SECONDS", default=6 * 3600.0),
+    },
 }
 # Seconds an owed notice may wait for its task before the sweep delivers it instead.
 NOTIFICATION_SWEEP_AFTER = env.int("NOTIFICATION_SWEEP_AFTER", default=60)

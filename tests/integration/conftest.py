@@ -153,6 +153,17 @@ def smtp_server(tmp_path, smtp_handler):
 
 
 @pytest.fixture
+def shared_redis(redis_server, settings):
+    """This process's cache and sessions on the test's Redis, as every process of the site has them in production
+    (REDIS_URL): what one process changes, another's cache must not hide."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_server.url}
+    }
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    return redis_server
+
+
+@pytest.fixture
 def broker(redis_server):
     """Point this process's Celery at the test's Redis, no longer running tasks in-process."""
     previous = {key: celery_app.conf[key] for key in ("task_always_eager", "broker_url")}
@@ -272,7 +283,7 @@ def worker_settings():
 
 
 @pytest.fixture
-def worker(broker, smtp_server, tmp_path, worker_settings):
+def worker(broker, shared_redis, smtp_server, tmp_path, worker_settings):
     running = Worker(
         worker_environment(broker.url, smtp_server.port, **worker_settings),
         tmp_path / "worker.log",

@@ -20,16 +20,6 @@ from tests.integration.conftest import stop, worker_environment
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def shared_redis(redis_server, settings):
-    """This process on the test's Redis, as production runs with REDIS_URL: its cache and its sessions."""
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_server.url}
-    }
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-    return redis_server
-
-
 class Server:
     def __init__(self, port: int):
         self.port = port
