@@ -69,16 +69,53 @@ def test_export_with_a_broken_filter_is_a_clear_400(staff_client):
     assert b"not valid" in response.content
 
 
-def test_changelist_filters_by_checked_in_and_searches_by_email(staff_client):
-    event = EventFactory()
-    here = RegistrationFactory(event=event, checked_in_at=timezone.now(), user__email="here@example.org")
-    RegistrationFactory(event=event)
+@pytest.fixture
+def two_kinds_of_registrant(db):
+    """Ada and Grace differ in everything the registration list filters and searches on."""
+    ada = RegistrationFactory(
+        event=EventFactory(),
+        mode=Mode.IN_PERSON,
+        checked_in_at=timezone.now(),
+        career_stage="student",
+        badge_name="Ada Lovelace",
+        affiliation="Analytical Engines Lab",
+        user__email="ada@example.org",
+    )
+    grace = RegistrationFactory(
+        event=EventFactory(),
+        mode=Mode.VIRTUAL,
+        status=Status.WAITLISTED,
+        waitlisted_at=timezone.now(),
+        career_stage="senior",
+        badge_name="Grace Hopper",
+        affiliation="Compiler Institute",
+        user__email="grace@example.org",
+    )
+    return ada, grace
 
-    checked = staff_client.get(reverse(CHANGELIST), {"checked_in": "yes"})
-    searched = staff_client.get(reverse(CHANGELIST), {"q": "here@example"})
 
-    assert [r.pk for r in checked.context["cl"].result_list] == [here.pk]
-    assert [r.pk for r in searched.context["cl"].result_list] == [here.pk]
+@pytest.mark.parametrize(
+    ("query", "finds"),
+    [
+        ({"event__id__exact": "{ada_event}"}, "ada"),
+        ({"mode__exact": "virtual"}, "grace"),
+        ({"status__exact": "waitlisted"}, "grace"),
+        ({"checked_in": "yes"}, "ada"),
+        ({"checked_in": "no"}, "grace"),
+        ({"career_stage__exact": "senior"}, "grace"),
+        ({"q": "lovelace"}, "ada"),
+        ({"q": "grace@example"}, "grace"),
+        ({"q": "analytical"}, "ada"),
+    ],
+    ids=lambda value: value if isinstance(value, str) else next(iter(value)),
+)
+def test_changelist_filters_and_searches_as_the_readme_says(staff_client, two_kinds_of_registrant, query, finds):
+    ada, grace = two_kinds_of_registrant
+    query = {name: value.format(ada_event=ada.event_id) for name, value in query.items()}
+
+    response = staff_client.get(reverse(CHANGELIST), query)
+
+    assert [row.pk for row in response.context["cl"].result_list] == [{"ada": ada, "grace": grace}[finds].pk]
 
 
 def test_changelist_query_count_does_not_grow_with_rows(staff_client):
