@@ -188,18 +188,22 @@ class EventRole(models.Model):
 
 
 class SessionKind(models.TextChoices):
-    WELCOME = "welcome", "Welcome"
+    """The blocks a scientific meeting's program is made of."""
+
+    OPENING = "opening", "Opening"
+    CLOSING = "closing", "Closing"
     KEYNOTE = "keynote", "Keynote"
     TALKS = "talks", "Talk session"
     PANEL = "panel", "Panel"
-    DISCUSSION = "discussion", "Discussion"
     POSTERS = "posters", "Posters"
+    DISCUSSION = "discussion", "Discussion"
     BREAK = "break", "Break"
     MEAL = "meal", "Meal"
+    OTHER = "other", "Other"
 
 
 class Session(models.Model):
-    """A block of the agenda: a keynote, a talk session, a panel, a break."""
+    """A block of the agenda: the opening, a keynote, a talk session, a panel, a break, the closing."""
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="sessions")
     title = models.CharField(max_length=300)
@@ -235,6 +239,11 @@ class Session(models.Model):
     @property
     def is_break(self) -> bool:
         return self.kind in (SessionKind.BREAK, SessionKind.MEAL)
+
+    @property
+    def kind_label(self) -> str:
+        """The kind as the agenda and calendars name it; "Other" tells an attendee nothing, so it is left out."""
+        return "" if self.kind == SessionKind.OTHER else self.get_kind_display()
 
     @property
     def duration_minutes(self) -> int:
