@@ -414,6 +414,12 @@ class SessionResource(OrganizerResource):
             instance.full_clean(exclude=exclude, validate_unique=validate_unique)
         except ValidationError as error:
             errors = error.update_error_dict(errors)
+        if not errors and instance.pk and (talks := instance.talks_outside()):
+            titles = "; ".join(f"“{talk.title}”" for talk in talks)
+            errors["start"] = [
+                f"Its talks would fall outside the new times: {titles}. "
+                "Move the session and its talks together on the session's page in the admin."
+            ]
         if errors:
             raise ValidationError(errors)
 
