@@ -81,7 +81,8 @@ class Event(models.Model):
         ]
 
     def __str__(self):
-        return self.name
+        # With its dates: a series repeats its name, and every event picker in the admin shows this.
+        return f"{self.name} ({self.dates})"
 
     def get_absolute_url(self):
         return reverse("program:event-detail", kwargs={"slug": self.slug})
