@@ -190,6 +190,7 @@ class EventAdmin(EventTimezoneMixin, admin.ModelAdmin):
             "opts": self.model._meta,
             "event": event,
             "form": form,
+            "adminform": helpers.AdminForm(form, [(None, {"fields": list(form.fields)})], {}),
             "media": self.media + form.media,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "action_name": "duplicate_for_next_year",

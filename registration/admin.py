@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
@@ -227,6 +228,7 @@ class RegistrationAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "title": f"Capacity of {event}",
             "form": form,
+            "adminform": helpers.AdminForm(form, [(None, {"fields": list(form.fields)})], {}),
             "event": event,
             "opts": self.model._meta,
         }

@@ -260,3 +260,25 @@ def test_export_query_count_does_not_grow_with_rows(staff_client):
         return len(captured)
 
     assert queries_for(10) == queries_for(2)
+
+
+def test_capacity_page_is_laid_out_as_an_admin_form(staff_client):
+    event = EventFactory(in_person_capacity=3)
+
+    response = staff_client.get(reverse("admin:registration_capacity", args=[event.pk]))
+
+    page = response.content.decode()
+    assert '<link rel="stylesheet" href="/static/admin/css/forms.css">' in page
+    assert '<fieldset class="module aligned ">' in page
+    assert page.count('<div class="form-row field-') == 2
+    assert '<label class="required" for="id_in_person_capacity">In-person capacity:</label>' in page
+
+
+def test_capacity_page_says_what_to_correct_beside_the_field(staff_client):
+    event = EventFactory(in_person_capacity=3)
+
+    response = staff_client.post(reverse("admin:registration_capacity", args=[event.pk]), {"in_person_capacity": "-1"})
+
+    page = response.content.decode()
+    assert '<p class="errornote">Please correct the error below.</p>' in page
+    assert '<div class="form-row errors field-in_person_capacity">' in page
