@@ -44,7 +44,7 @@ TOPICS = [
 ]
 # One day of the agenda, 20 half-hour slots from 8:00: kind and title.
 DAY = [
-    (K.WELCOME, "Welcome and goals of the day"),
+    (K.OPENING, "Welcome and goals of the day"),
     (K.KEYNOTE, "Keynote"),
     (K.TALKS, "Session: circuits and computation"),
     (K.BREAK, "Coffee break"),

@@ -1,5 +1,8 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.functional import lazy
+from django.views.generic import RedirectView
 
 from .forms import AdminLoginForm
 
@@ -14,4 +17,7 @@ urlpatterns = [
     path("", include("registration.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    # Pages name their icon; a browser showing a PDF or a calendar file, and feed readers, ask here instead.
+    # Not permanent: the icon's address changes with its content once static files are hashed.
+    path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("img/favicon.svg"))),
 ]

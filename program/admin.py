@@ -7,7 +7,6 @@ go through `program.services`, one object at a time, so auditlog records each wi
 
 from contextlib import nullcontext
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import admin, messages
@@ -23,17 +22,9 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV
 
 from . import services
-from .models import TIMEZONE_CHOICES, Event, EventRole, Person, Recording, Session, SessionPerson, Talk, TalkSpeaker
+from .dates import local_time
+from .models import KNOWN_ZONES, Event, EventRole, Person, Recording, Session, SessionPerson, Talk, TalkSpeaker
 from .resources import EventRoleResource, PersonResource, SessionResource, TalkResource
-
-KNOWN_ZONES = {name for name, _label in TIMEZONE_CHOICES}
-
-
-def local_time(moment, zone_name: str) -> str:
-    """'Tue 12 Nov 2030, 09:00 EST': a moment as the event's agenda shows it."""
-    if moment is None:
-        return "—"
-    return f"{moment.astimezone(ZoneInfo(zone_name)):%a %d %b %Y, %H:%M %Z}"
 
 
 class EventTimezoneMixin:
@@ -199,6 +190,7 @@ class EventAdmin(EventTimezoneMixin, admin.ModelAdmin):
             "opts": self.model._meta,
             "event": event,
             "form": form,
+            "adminform": helpers.AdminForm(form, [(None, {"fields": list(form.fields)})], {}),
             "media": self.media + form.media,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "action_name": "duplicate_for_next_year",

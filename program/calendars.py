@@ -54,7 +54,7 @@ def _session_event(event: Event, session: Session) -> VEvent:
         end=session.end.astimezone(event.tzinfo),
         summary=clean_text(session.title),
         description=clean_text(_description(session, url)),
-        categories=[session.get_kind_display()],
+        categories=[session.kind_label] if session.kind_label else None,
         url=url,
     )
     location = ", ".join(part for part in (session.room, event.location) if part)
@@ -65,7 +65,7 @@ def _session_event(event: Event, session: Session) -> VEvent:
 
 def _description(session: Session, url: str) -> str:
     """The session as the agenda page tells it, in plain text."""
-    lines = [session.get_kind_display()]
+    lines = [session.kind_label] if session.kind_label else []
     lines += [f"{link.get_part_display()}: {_with_affiliation(link.person)}" for link in session.people.all()]
     talks = session.talks.all()
     if talks:

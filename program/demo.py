@@ -81,7 +81,7 @@ class S:
 
 BRAIN_AGENDA = [
     S(0, "08:30", "09:00", K.BREAK, "Check-in and coffee", room="Lobby", streamed=False),
-    S(0, "09:00", "09:20", K.WELCOME, "Welcome and goals of the workshop", people=[("Joseph Monaco", "chair")]),
+    S(0, "09:00", "09:20", K.OPENING, "Welcome and goals of the workshop", people=[("Joseph Monaco", "chair")]),
     S(
         0,
         "09:20",
@@ -175,11 +175,11 @@ BRAIN_AGENDA = [
         "Open discussion: priorities for the field",
         people=[("Michele Ferrante", "moderator")],
     ),
-    S(1, "15:30", "15:45", K.WELCOME, "Closing remarks", people=[("Joseph Monaco", "chair")]),
+    S(1, "15:30", "15:45", K.CLOSING, "Closing remarks", people=[("Joseph Monaco", "chair")]),
 ]
 
 DEMO_AGENDA = [
-    S(0, "09:00", "09:15", K.WELCOME, "Welcome", people=[("okafor", "chair")]),
+    S(0, "09:00", "09:15", K.OPENING, "Welcome", people=[("okafor", "chair")]),
     S(
         0,
         "09:15",
@@ -219,7 +219,7 @@ DEMO_AGENDA = [
         talks=[("Active sensing in animals and robots", ["lindqvist"]), ("World models", ["singh"])],
     ),
     S(1, "10:30", "11:30", K.POSTERS, "Posters", room="Atrium", streamed=False),
-    S(1, "11:30", "12:00", K.WELCOME, "Closing remarks", people=[("okafor", "chair")]),
+    S(1, "11:30", "12:00", K.CLOSING, "Closing remarks", people=[("okafor", "chair")]),
 ]
 
 

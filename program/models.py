@@ -10,7 +10,10 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from .dates import date_range, local_time
+
 TIMEZONE_CHOICES = [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
+KNOWN_ZONES = frozenset(name for name, _label in TIMEZONE_CHOICES)
 
 
 class EventQuerySet(models.QuerySet):
@@ -22,6 +25,10 @@ class EventQuerySet(models.QuerySet):
 
     def past(self, today: date | None = None):
         return self.filter(end_date__lt=today or timezone.localdate()).order_by("-start_date")
+
+
+# How many sessions a refused date change names; the rest are "and more".
+STRANDED_SHOWN = 5
 
 
 class Event(models.Model):
@@ -74,7 +81,8 @@ class Event(models.Model):
         ]
 
     def __str__(self):
-        return self.name
+        # With its dates: a series repeats its name, and every event picker in the admin shows this.
+        return f"{self.name} ({self.dates})"
 
     def get_absolute_url(self):
         return reverse("program:event-detail", kwargs={"slug": self.slug})
@@ -84,10 +92,44 @@ class Event(models.Model):
             raise ValidationError({"end_date": "The event cannot end before it starts."})
         if self.registration_opens and self.registration_closes and self.registration_closes < self.registration_opens:
             raise ValidationError({"registration_closes": "Registration cannot close before it opens."})
+        if self.pk and self.start_date and self.end_date and self.timezone in KNOWN_ZONES:
+            self._refuse_to_strand_sessions()
+
+    def _refuse_to_strand_sessions(self) -> None:
+        """New dates or a new zone must keep every session of the agenda on the event's days."""
+        first, after_last = self.day_bounds
+        errors = {}
+        before = list(self.sessions.filter(start__lt=first).order_by("start")[: STRANDED_SHOWN + 1])
+        after = list(self.sessions.filter(end__gt=after_last).order_by("start")[: STRANDED_SHOWN + 1])
+        for field, sessions in (("start_date", before), ("end_date", after)):
+            if sessions:
+                names = "; ".join(
+                    f"“{session.title}” ({local_time(session.start, self.timezone)})"
+                    for session in sessions[:STRANDED_SHOWN]
+                )
+                more = " and more" if len(sessions) > STRANDED_SHOWN else ""
+                errors[field] = (
+                    f"These sessions would fall outside the event's days ({self.dates}): {names}{more}. "
+                    "Move them first, or choose dates that include them."
+                )
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
+
+    @property
+    def dates(self) -> str:
+        """'January 5–6, 2027'."""
+        return date_range(self.start_date, self.end_date)
+
+    @property
+    def day_bounds(self) -> tuple[datetime, datetime]:
+        """The first moment of the event's first day and the first moment after its last, in its zone."""
+        first = datetime.combine(self.start_date, time(0), tzinfo=self.tzinfo)
+        after_last = datetime.combine(self.end_date + timedelta(days=1), time(0), tzinfo=self.tzinfo)
+        return first, after_last
 
     @property
     def is_in_person(self) -> bool:
@@ -188,18 +230,22 @@ class EventRole(models.Model):
 
 
 class SessionKind(models.TextChoices):
-    WELCOME = "welcome", "Welcome"
+    """The blocks a scientific meeting's program is made of."""
+
+    OPENING = "opening", "Opening"
+    CLOSING = "closing", "Closing"
     KEYNOTE = "keynote", "Keynote"
     TALKS = "talks", "Talk session"
     PANEL = "panel", "Panel"
-    DISCUSSION = "discussion", "Discussion"
     POSTERS = "posters", "Posters"
+    DISCUSSION = "discussion", "Discussion"
     BREAK = "break", "Break"
     MEAL = "meal", "Meal"
+    OTHER = "other", "Other"
 
 
 class Session(models.Model):
-    """A block of the agenda: a keynote, a talk session, a panel, a break."""
+    """A block of the agenda: the opening, a keynote, a talk session, a panel, a break, the closing."""
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="sessions")
     title = models.CharField(max_length=300)
@@ -231,10 +277,30 @@ class Session(models.Model):
     def clean(self):
         if self.start and self.end and self.end <= self.start:
             raise ValidationError({"end": "A session must end after it starts."})
+        if self.event_id and self.start and self.end:
+            first, after_last = self.event.day_bounds
+            days = f"the event's days ({self.event.dates}, {self.event.timezone})"
+            if not first <= self.start < after_last:
+                raise ValidationError({"start": f"The session must start within {days}."})
+            if self.end > after_last:
+                raise ValidationError({"end": f"The session must end within {days}."})
+
+    def talks_outside(self) -> list["Talk"]:
+        """The saved talks whose times fall outside this session's (as it stands in memory)."""
+        return [
+            talk
+            for talk in self.talks.exclude(start__isnull=True, end__isnull=True)
+            if not talk.is_within(self.start, self.end)
+        ]
 
     @property
     def is_break(self) -> bool:
         return self.kind in (SessionKind.BREAK, SessionKind.MEAL)
+
+    @property
+    def kind_label(self) -> str:
+        """The kind as the agenda and calendars name it; "Other" tells an attendee nothing, so it is left out."""
+        return "" if self.kind == SessionKind.OTHER else self.get_kind_display()
 
     @property
     def duration_minutes(self) -> int:
@@ -286,6 +352,20 @@ class Talk(models.Model):
     def clean(self):
         if self.start and self.end and self.end <= self.start:
             raise ValidationError({"end": "A talk must end after it starts."})
+        try:
+            # In an admin inline this is the session as submitted, saved or not.
+            session = self.session
+        except Session.DoesNotExist:
+            return
+        if session.event_id and session.start and session.end and not self.is_within(session.start, session.end):
+            zone = session.event.timezone
+            span = f"{local_time(session.start, zone)} – {local_time(session.end, zone)}"
+            field = "start" if self.start and not session.start <= self.start <= session.end else "end"
+            raise ValidationError({field: f"A talk must be within its session ({span})."})
+
+    def is_within(self, start: datetime, end: datetime) -> bool:
+        """Whether the talk's times, those it has, lie between `start` and `end`."""
+        return all(start <= moment <= end for moment in (self.start, self.end) if moment)
 
     @property
     def speaker_names(self) -> str:

@@ -96,12 +96,23 @@ def localize(day: date, wall_clock: time, event: Event) -> datetime:
 
 
 class ChoiceWidget(widgets.Widget):
-    """A choice read by its value or its label in any case, and written as its label."""
+    """A choice read by its value or its label in any case, and written as its label.
 
-    def __init__(self, choices: type[TextChoices], *, noun: str, default: str | None = None):
+    `aliases` maps retired values or labels (lower case) to today's value, so older files import back.
+    """
+
+    def __init__(
+        self,
+        choices: type[TextChoices],
+        *,
+        noun: str,
+        default: str | None = None,
+        aliases: dict[str, str] | None = None,
+    ):
         self.choices = choices
         self.noun = noun
         self.default = default
+        self.aliases = aliases or {}
         super().__init__()
 
     def clean(self, value, row=None, **kwargs):
@@ -114,6 +125,8 @@ class ChoiceWidget(widgets.Widget):
         for member in self.choices:
             if text.casefold() in (member.value.casefold(), member.label.casefold()):
                 return member.value
+        if text.casefold() in self.aliases:
+            return self.aliases[text.casefold()]
         raise ValueError(f"Unknown {self.noun} “{text}”; use one of: {labels}.")
 
     def render(self, value, obj=None, **kwargs):
@@ -331,7 +344,12 @@ class SessionResource(OrganizerResource):
     event = fields.Field(attribute="event", column_name="event", widget=EventSlugWidget())
     title = fields.Field(attribute="title", column_name="title", widget=widgets.CharWidget())
     kind = fields.Field(
-        attribute="kind", column_name="kind", widget=ChoiceWidget(SessionKind, noun="kind", default=SessionKind.TALKS)
+        attribute="kind",
+        column_name="kind",
+        # Files exported before sessions had an opening and a closing kind say "Welcome".
+        widget=ChoiceWidget(
+            SessionKind, noun="kind", default=SessionKind.TALKS, aliases={"welcome": SessionKind.OPENING}
+        ),
     )
     date = fields.Field(column_name="date")
     start = fields.Field(column_name="start")
@@ -396,6 +414,12 @@ class SessionResource(OrganizerResource):
             instance.full_clean(exclude=exclude, validate_unique=validate_unique)
         except ValidationError as error:
             errors = error.update_error_dict(errors)
+        if not errors and instance.pk and (talks := instance.talks_outside()):
+            titles = "; ".join(f"“{talk.title}”" for talk in talks)
+            errors["start"] = [
+                f"Its talks would fall outside the new times: {titles}. "
+                "Move the session and its talks together on the session's page in the admin."
+            ]
         if errors:
             raise ValidationError(errors)
 

@@ -145,7 +145,7 @@ class Registration(models.Model):
         indexes = [models.Index(fields=["event", "status", "mode"])]
 
     def __str__(self):
-        return f"{self.badge_name} – {self.event} ({self.get_mode_display()}, {self.get_status_display()})"
+        return f"{self.badge_name} – {self.event.name} ({self.get_mode_display()}, {self.get_status_display()})"
 
     def get_absolute_url(self):
         return reverse("registration:my-registration", kwargs={"slug": self.event.slug})

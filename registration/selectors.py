@@ -1,9 +1,11 @@
 """Reads about registrations: one person's, an event's seats, and the organizers' figures."""
 
 from dataclasses import dataclass
+from datetime import date
 
 from django.db.models import Case, Count, OuterRef, Q, Subquery, When
 from django.db.models.functions import Coalesce, TruncDate
+from django.urls import reverse
 
 from program import caching
 from program.models import Event
@@ -203,3 +205,29 @@ def dashboard(event: Event) -> Dashboard:
         checked_in=extra["checked_in"],
         total_live=extra["live"],
     )
+
+
+# The organizer pages outside the admin, each with the permission it asks for (registration/views).
+DESK_PAGES = [
+    ("Dashboard", "registration:dashboard", "registration.view_registration"),
+    ("Check-in", "registration:checkin", "registration.check_in"),
+    ("Badges", "registration:badge-sheets", "registration.print_badges"),
+]
+
+
+@dataclass
+class EventDesk:
+    event: Event
+    links: list[tuple[str, str]]
+
+
+def event_desks(*, user, today: date | None = None) -> list[EventDesk]:
+    """The organizer pages of each upcoming or running event that `user` may open, soonest first; none without
+    the permission for at least one."""
+    pages = [(label, url_name) for label, url_name, permission in DESK_PAGES if user.has_perm(permission)]
+    if not pages:
+        return []
+    return [
+        EventDesk(event=event, links=[(label, reverse(url_name, args=[event.slug])) for label, url_name in pages])
+        for event in Event.objects.upcoming(today)
+    ]

@@ -1,23 +1,12 @@
 """Formatting an event's dates and times the way a meeting program prints them."""
 
-from datetime import date
-
 from django import template
 from django.urls import reverse
 from django.utils.dateformat import format as date_format
 
+from program.dates import date_range
+
 register = template.Library()
-
-
-def date_range(start: date, end: date) -> str:
-    """'November 12–13, 2024', 'October 30 – November 1, 2024' or 'December 30, 2024 – January 2, 2025'."""
-    if start == end:
-        return date_format(start, "l, F j, Y")
-    if start.year != end.year:
-        return f"{date_format(start, 'F j, Y')} – {date_format(end, 'F j, Y')}"
-    if start.month != end.month:
-        return f"{date_format(start, 'F j')} – {date_format(end, 'F j, Y')}"
-    return f"{date_format(start, 'F j')}–{date_format(end, 'j, Y')}"
 
 
 @register.simple_tag

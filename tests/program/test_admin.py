@@ -208,6 +208,22 @@ def test_duplicate_action_asks_for_the_start_date(staff_client):
     assert response.context["form"].initial == {"new_start_date": dt.date(2031, 11, 11)}
 
 
+def test_duplicate_action_offers_the_admin_calendar_for_the_date(staff_client):
+    event = EventFactory()
+
+    response = staff_client.post(
+        reverse("admin:program_event_changelist"),
+        {"action": "duplicate_for_next_year", "_selected_action": [event.pk]},
+    )
+
+    page = response.content.decode()
+    # The date widget's script draws the calendar button; forms.css (with widgets.css) draws its icon.
+    assert '<script src="/static/admin/js/admin/DateTimeShortcuts.js"></script>' in page
+    assert '<link rel="stylesheet" href="/static/admin/css/forms.css">' in page
+    assert 'class="vDateField"' in page
+    assert '<div class="form-row field-new_start_date">' in page
+
+
 def test_duplicate_action_creates_the_copy_and_opens_it(staff_client, staff):
     event = EventFactory(slug="neuroai-2030", start_date=dt.date(2030, 11, 12), end_date=dt.date(2030, 11, 13))
     SessionFactory(event=event)

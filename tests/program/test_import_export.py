@@ -122,7 +122,7 @@ def test_agenda_import_reads_times_in_the_event_zone(staff_client, event):
     assert list(Session.objects.values_list("title", "kind", "start", "end", "room", "is_streamed", "is_recorded")) == [
         (
             "Welcome",
-            SessionKind.WELCOME,
+            SessionKind.OPENING,
             dt.datetime(2030, 11, 12, 16, 45, tzinfo=UTC),
             dt.datetime(2030, 11, 12, 17, 0, tzinfo=UTC),
             "Auditorium",
@@ -205,8 +205,8 @@ LATER_GOOD_ROW = "pacific-2030,Lunch,meal,2030-11-12,12:00,13:00,,,,\n"
             "pacific-2030,Keynote,lecture,2030-11-12,09:00,10:00,,,,\n",
             {
                 "kind": [
-                    "Unknown kind “lecture”; use one of: Welcome, Keynote, Talk session, Panel, Discussion, "
-                    "Posters, Break, Meal."
+                    "Unknown kind “lecture”; use one of: Opening, Closing, Keynote, Talk session, Panel, "
+                    "Posters, Discussion, Break, Meal, Other."
                 ]
             },
         ),

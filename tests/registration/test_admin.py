@@ -315,3 +315,56 @@ def test_export_query_count_does_not_grow_with_rows(staff_client):
         return len(captured)
 
     assert queries_for(10) == queries_for(2)
+
+
+def test_capacity_page_is_laid_out_as_an_admin_form(staff_client):
+    event = EventFactory(in_person_capacity=3)
+
+    response = staff_client.get(reverse("admin:registration_capacity", args=[event.pk]))
+
+    page = response.content.decode()
+    assert '<link rel="stylesheet" href="/static/admin/css/forms.css">' in page
+    assert '<fieldset class="module aligned ">' in page
+    assert page.count('<div class="form-row field-') == 2
+    assert '<label class="required" for="id_in_person_capacity">In-person capacity:</label>' in page
+
+
+def test_capacity_page_says_what_to_correct_beside_the_field(staff_client):
+    event = EventFactory(in_person_capacity=3)
+
+    response = staff_client.post(reverse("admin:registration_capacity", args=[event.pk]), {"in_person_capacity": "-1"})
+
+    page = response.content.decode()
+    assert '<p class="errornote">Please correct the error below.</p>' in page
+    assert '<div class="form-row errors field-in_person_capacity">' in page
+
+
+def test_registration_list_puts_the_status_before_the_wide_columns(staff_client):
+    registration = RegistrationFactory()
+
+    response = staff_client.get(reverse(CHANGELIST))
+
+    assert response.context["cl"].list_display == [
+        "action_checkbox",
+        "badge_name",
+        "status_with_position",
+        "mode",
+        "checked_in",
+        "affiliation",
+        "email",
+        "event_address",
+        "registered_on",
+    ]
+    page = response.content.decode()
+    assert f'<span title="{registration.event}">{registration.event.slug}</span>' in page
+    # The list takes the page's width: the app sidebar would push its last columns out of sight at 1280 px.
+    assert 'id="nav-sidebar"' not in page
+
+
+def test_registration_list_of_one_event_leaves_out_the_event_column(staff_client):
+    registration = RegistrationFactory()
+
+    response = staff_client.get(reverse(CHANGELIST), {"event__id__exact": registration.event_id})
+
+    assert "event_address" not in response.context["cl"].list_display
+    assert list(response.context["cl"].result_list) == [registration]
