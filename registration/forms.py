@@ -168,3 +168,10 @@ def initial_answers(registration: Registration) -> dict:
 
 class ModeForm(forms.Form):
     mode = forms.ChoiceField(choices=Mode.choices)
+
+
+class UndoCheckInForm(forms.Form):
+    """Which check-in the desk takes back: the registration and the moment it was checked in."""
+
+    registration = forms.IntegerField(min_value=1)
+    checked_in_at = forms.DateTimeField()
