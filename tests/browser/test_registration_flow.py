@@ -49,6 +49,9 @@ def test_sign_up_verify_register_change_mode_and_cancel(page: Page, live_server,
     assert b"METHOD:REQUEST" in invite and b"Grace Hopper" in invite
 
     page.get_by_role("button", name="Switch to virtual").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Switch to virtual?")
+    assert Registration.objects.get().mode == Mode.IN_PERSON
+    page.get_by_role("button", name="Yes, switch to virtual").click()
     expect(page.get_by_role("heading", name="Confirmed, virtual")).to_be_visible()
     assert Registration.objects.get().mode == Mode.VIRTUAL
 

@@ -214,6 +214,75 @@ def test_change_mode_from_my_page(client, attendee):
     assert "You&#x27;re registered to attend virtually." in response.content.decode()
 
 
+def test_switch_to_virtual_asks_first_and_says_the_seat_is_given_up(client, attendee):
+    event = EventFactory()
+    client.post(url("register", event), VALID)
+    my_page = client.get(url("my-registration", event)).content.decode()
+
+    confirm = client.get(url("change-mode", event), {"mode": "virtual"})
+
+    html = confirm.content.decode()
+    assert f'<form method="get" action="{url("change-mode", event)}">' in my_page
+    assert confirm.status_code == 200
+    assert "<h1>Switch to virtual?</h1>" in html
+    assert "<strong>Your in-person seat is given up at once.</strong>" in html
+    assert f'<form method="post" action="{url("change-mode", event)}">' in html
+    assert 'name="csrfmiddlewaretoken"' in html
+    assert '<input type="hidden" name="mode" value="virtual">' in html
+    assert "<script" not in html.split("</main>")[0]
+    assert Registration.objects.get().mode == Mode.IN_PERSON
+
+
+def test_switch_from_the_waitlist_says_the_place_is_lost(client, attendee):
+    event = EventFactory(in_person_capacity=1)
+    RegistrationFactory(event=event)
+    client.post(url("register", event), VALID)
+
+    html = client.get(url("change-mode", event), {"mode": "virtual"}).content.decode()
+
+    assert "You leave the in-person waitlist, where you are number 1, and attend virtually." in html
+
+
+def test_switch_to_in_person_when_full_says_it_joins_the_waitlist(client, attendee):
+    event = EventFactory(in_person_capacity=1)
+    RegistrationFactory(event=event)
+    client.post(url("register", event), {**VALID, "mode": "virtual"})
+
+    html = client.get(url("change-mode", event), {"mode": "in_person"}).content.decode()
+
+    assert "<h1>Switch to in person?</h1>" in html
+    assert "In person is full, so you join the end of the in-person waitlist and keep your virtual seat" in html
+
+
+def test_asking_for_the_mode_one_has_goes_back_to_my_page(client, attendee):
+    event = EventFactory()
+    client.post(url("register", event), VALID)
+
+    response = client.get(url("change-mode", event), {"mode": "in_person"})
+
+    assert (response.status_code, response["Location"]) == (302, url("my-registration", event))
+
+
+def test_feed_reset_asks_first_and_says_subscriptions_stop(client, attendee):
+    event = EventFactory()
+    client.post(url("register", event), VALID)
+    token = Registration.objects.get().feed_token
+    my_page = client.get(url("my-registration", event)).content.decode()
+
+    confirm = client.get(url("feed-reset", event))
+
+    html = confirm.content.decode()
+    assert f'<a href="{url("feed-reset", event)}">Reset the feed and invite addresses</a>' in my_page
+    assert "<strong>Calendars subscribed to your agenda feed stop updating.</strong>" in html
+    assert f'<form method="post" action="{url("feed-reset", event)}">' in html
+    assert Registration.objects.get().feed_token == token
+
+    done = client.post(url("feed-reset", event), follow=True)
+
+    assert "Your calendar feed and invite have new addresses" in done.content.decode()
+    assert Registration.objects.get().feed_token != token
+
+
 def test_change_mode_rejects_junk(client, attendee):
     event = EventFactory()
     client.post(url("register", event), VALID)
