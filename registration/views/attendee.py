@@ -52,11 +52,14 @@ def _outcome_message(registration: Registration) -> str:
 
 
 @never_cache
-@login_required
 @require_http_methods(["GET", "POST"])
 @limit_posts
 def register(request, slug):
     event = event_or_404(request, slug)
+    if not request.user.is_authenticated:
+        # Say why before sending anyone to log in: most who click "Register now" have no account yet.
+        context = {"event": event, "closed_reason": services.registration_closed_reason(event), "account_needed": True}
+        return render(request, "registration/register.html", context)
     if selectors.is_registered(event=event, user=request.user):
         return _already_registered(request, event)
     context = {"event": event, "closed_reason": services.registration_closed_reason(event)}

@@ -42,10 +42,44 @@ def attendee(client):
 def test_logged_out_visitor_is_sent_to_log_in(client):
     event = EventFactory()
 
-    for name in ("register", "my-registration", "edit-answers", "cancel"):
+    for name in ("my-registration", "edit-answers", "cancel"):
         response = client.get(url(name, event))
         assert response.status_code == 302
         assert response["Location"].startswith("/accounts/login/?next=")
+
+
+def test_register_tells_a_logged_out_visitor_an_account_is_needed_and_offers_sign_up_first(client):
+    event = EventFactory()
+    register = url("register", event)
+
+    response = client.get(register)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "To register you need an account on this site" in html
+    signup = f'<a class="button button--large" href="/accounts/signup/?next={register}">Create an account</a>'
+    login = f'<a class="button button--secondary" href="/accounts/login/?next={register}">Log in</a>'
+    assert signup in html
+    assert html.index(signup) < html.index(login)
+    assert 'name="badge_name"' not in html
+
+
+def test_register_post_from_a_logged_out_visitor_registers_nobody(client):
+    event = EventFactory()
+
+    response = client.post(url("register", event), VALID)
+
+    assert "To register you need an account on this site" in response.content.decode()
+    assert not Registration.objects.exists()
+
+
+def test_register_tells_a_logged_out_visitor_when_registration_is_closed(client):
+    event = EventFactory(start_date=dt.date(2020, 1, 1), end_date=dt.date(2020, 1, 2))
+
+    html = client.get(url("register", event)).content.decode()
+
+    assert '<p class="callout" role="status">' in html
+    assert "Create an account" not in html
 
 
 def test_register_in_person_confirms_and_shows_my_page(client, attendee):
