@@ -69,7 +69,12 @@ def register(request, slug):
         context["unverified"] = True
         return render(request, "registration/register.html", context)
 
-    form = RegistrationForm(request.POST if request.method == "POST" else None, event=event)
+    if request.method == "POST":
+        form = RegistrationForm(request.POST, event=event)
+    else:
+        # Someone registering again after cancelling starts from the answers they gave last time.
+        previous = selectors.latest_registration(event=event, user=request.user)
+        form = RegistrationForm(event=event, registration=previous)
     if request.method == "POST" and form.is_valid():
         try:
             registration, created = services.register(

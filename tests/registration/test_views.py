@@ -358,6 +358,46 @@ def test_cancel_asks_first_then_cancels_and_allows_registering_again(client, att
     ]
 
 
+def test_register_again_after_cancelling_starts_from_the_previous_answers(client, attendee):
+    event = EventFactory()
+    topic = Question.objects.create(event=event, label="Your research topic", kind="text")
+    lunch = Question.objects.create(event=event, label="Lunch", kind="choice", choices="Fish\nPasta")
+    client.post(
+        url("register", event),
+        {
+            **VALID,
+            "mode": "virtual",
+            "accessibility_needs": "captions",
+            topic.field_name: "Spiking networks",
+            lunch.field_name: "Pasta",
+        },
+    )
+    client.post(url("cancel", event))
+
+    response = client.get(url("register", event))
+
+    html = response.content.decode()
+    form = response.context["form"]
+    assert {name: form[name].value() for name in ("mode", "badge_name", "pronouns", "accessibility_needs")} == {
+        "mode": "virtual",
+        "badge_name": "Ada Lovelace",
+        "pronouns": "she/her",
+        "accessibility_needs": "captions",
+    }
+    assert (form[topic.field_name].value(), form[lunch.field_name].value()) == ("Spiking networks", "Pasta")
+    assert 'value="Spiking networks"' in html
+    assert '<input type="radio" name="mode" value="virtual" id="id_mode_1" required checked>' in html
+    assert not form["code_of_conduct"].value()
+
+
+def test_register_form_is_blank_for_a_first_registration(client, attendee):
+    event = EventFactory()
+
+    form = client.get(url("register", event)).context["form"]
+
+    assert (form["badge_name"].value(), form["mode"].value()) == (None, None)
+
+
 def test_another_persons_registration_is_unreachable(client, attendee):
     event = EventFactory()
     other = RegistrationFactory(event=event, badge_name="Secret Person", accessibility_needs="private need")
