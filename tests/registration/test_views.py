@@ -474,3 +474,45 @@ def test_dashboard_shows_counts_seats_waitlist_and_stages(client, staff):
     assert figures.career_stages == [("Student", 2), ("Postdoctoral researcher", 1)]
     assert sum(count for _, count in figures.per_day) == 4
     assert "<svg" in response.content.decode()
+
+
+# The header's tab for the signed-in person's registration.
+
+
+def event_tabs(client, event, page="program:event-detail") -> str:
+    html = client.get(reverse(page, args=[event.slug])).content.decode()
+    return html[html.index('<nav class="event-nav"') : html.index("</nav>", html.index('<nav class="event-nav"'))]
+
+
+def test_my_registration_tab_shows_only_on_events_i_registered_for(client, attendee):
+    mine = EventFactory()
+    cancelled = EventFactory()
+    past = EventFactory(start_date=dt.date(2020, 1, 1), end_date=dt.date(2020, 1, 2))
+    upcoming = EventFactory()
+    RegistrationFactory(event=mine, user=attendee)
+    RegistrationFactory(event=cancelled, user=attendee, status=Status.CANCELLED, cancelled_at=timezone.now())
+    RegistrationFactory(event=past)  # someone else's
+
+    assert ">My registration</a>" in event_tabs(client, mine)
+    assert ">My registration</a>" in event_tabs(client, cancelled)
+    assert ">My registration</a>" not in event_tabs(client, past)
+    assert ">Register</a>" not in event_tabs(client, past)
+    assert ">My registration</a>" not in event_tabs(client, upcoming)
+    assert f'<a href="{url("register", upcoming)}">Register</a>' in event_tabs(client, upcoming)
+
+
+def test_my_registration_tab_never_reaches_a_page_kept_for_visitors(client, attendee):
+    event = EventFactory()
+    RegistrationFactory(event=event, user=attendee)
+    agenda = reverse("program:agenda", args=[event.slug])
+
+    mine = client.get(agenda)
+    client.logout()
+    client.cookies.clear()
+    visitors = client.get(agenda)
+
+    assert ">My registration</a>" in mine.content.decode()
+    assert "private" in mine["Cache-Control"]
+    assert "public" in visitors["Cache-Control"]
+    assert ">My registration</a>" not in event_tabs(client, event, "program:agenda")
+    assert ">My registration</a>" not in visitors.content.decode()
