@@ -55,6 +55,7 @@ def staff_urls(registration):
     slug = {"slug": event.slug}
     return [
         ("get", reverse("registration:dashboard", kwargs=slug)),
+        ("get", reverse("registration:dashboard-needs", kwargs=slug)),
         ("get", reverse("registration:checkin", kwargs=slug)),
         ("get", reverse("registration:checkin", kwargs=slug) + f"?q={SECRET_NAME}"),
         ("post", reverse("registration:checkin", kwargs=slug)),

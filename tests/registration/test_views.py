@@ -1,14 +1,18 @@
 """The attendee pages: register, my registration, change mode, edit answers, cancel, data, deletion."""
 
+import csv
 import datetime as dt
+import io
 import json
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
 from program.models import Event
+from registration import selectors
 from registration.models import Mode, Question, Registration, Status
 from tests.factories import EventFactory, RegistrationFactory, UserFactory, verified_user
 
@@ -474,6 +478,95 @@ def test_dashboard_shows_counts_seats_waitlist_and_stages(client, staff):
     assert figures.career_stages == [("Student", 2), ("Postdoctoral researcher", 1)]
     assert sum(count for _, count in figures.per_day) == 4
     assert "<svg" in response.content.decode()
+
+
+def test_needs_totals_count_each_answer_of_confirmed_in_person_attendees_only():
+    event = EventFactory()
+    for dietary, accessibility in [
+        ("Vegetarian", "Wheelchair access"),
+        ("vegetarian ", ""),
+        ("  VEGETARIAN", "wheelchair  access"),
+        ("Vegan", ""),
+        ("", ""),
+    ]:
+        RegistrationFactory(event=event, dietary_needs=dietary, accessibility_needs=accessibility)
+    RegistrationFactory(event=event, mode="virtual", dietary_needs="Vegan", accessibility_needs="Captions")
+    RegistrationFactory(event=event, status=Status.CANCELLED, dietary_needs="Vegan")
+    RegistrationFactory(event=event, status=Status.WAITLISTED, waitlisted_at=timezone.now(), dietary_needs="Halal")
+    RegistrationFactory(dietary_needs="Kosher")  # another event
+
+    needs = selectors.needs_totals(event)
+
+    assert needs == selectors.NeedsTotals(
+        attendees=5,
+        dietary=[("Vegetarian", 3), ("Vegan", 1)],
+        accessibility=[("Wheelchair access", 2)],
+        no_dietary=1,
+        no_accessibility=3,
+    )
+
+
+def test_dashboard_shows_needs_and_a_chart_table_without_inline_style(client, staff):
+    event = EventFactory()
+    RegistrationFactory(event=event, dietary_needs="Vegan", accessibility_needs="Captions")
+    RegistrationFactory(event=event, dietary_needs="Vegan")
+    RegistrationFactory(event=event, dietary_needs="Halal")
+    client.force_login(staff)
+
+    response = client.get(url("dashboard", event))
+
+    html = response.content.decode()
+    assert "What the 3 confirmed in-person attendees answered" in html
+    assert f'<a href="{url("dashboard-needs", event)}" download>' in html
+    assert '<th scope="row">Vegan</th>\n        <td class="bar-table__count">2</td>' in html
+    assert '<rect width="100.0" height="10"></rect>' in html  # the largest count's bar is the full length
+    assert '<rect width="50.0" height="10"></rect>' in html
+    assert "2 gave no accessibility need." in html
+    assert '<th scope="col">Day</th><th scope="col" class="bar-table__count">New registrations</th>' in html
+    assert " style=" not in html
+    assert "<script" not in html
+
+
+def test_needs_csv_counts_without_names_and_neutralises_formulas(client, staff):
+    event = EventFactory(slug="catering-2030")
+    RegistrationFactory(event=event, badge_name="Ada Lovelace", dietary_needs='=HYPERLINK("http://x")')
+    RegistrationFactory(event=event, dietary_needs="Vegan", accessibility_needs="Captions")
+    RegistrationFactory(event=event, dietary_needs="vegan")
+    client.force_login(staff)
+
+    response = client.get(url("dashboard-needs", event))
+
+    body = response.content.decode()
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="catering-2030-needs.csv"'
+    assert "no-store" in response["Cache-Control"]
+    assert list(csv.reader(io.StringIO(body))) == [
+        ["Need", "Answer", "Attendees"],
+        ["Dietary", "Vegan", "2"],
+        ["Dietary", '\'=HYPERLINK("http://x")', "1"],
+        ["Dietary", "(none given)", "0"],
+        ["Accessibility", "Captions", "1"],
+        ["Accessibility", "(none given)", "2"],
+        ["All", "Confirmed in-person attendees", "3"],
+    ]
+    assert "Ada" not in body
+
+
+def test_needs_csv_needs_the_view_registration_permission(client):
+    event = EventFactory()
+    RegistrationFactory(event=event, dietary_needs="Vegan")
+    volunteer = UserFactory(is_staff=True)
+    volunteer.user_permissions.set(Permission.objects.filter(codename="check_in"))
+    organizer = UserFactory(is_staff=True)
+    organizer.user_permissions.set(Permission.objects.filter(codename="view_registration"))
+
+    client.force_login(volunteer)
+    refused = client.get(url("dashboard-needs", event))
+    client.force_login(organizer)
+    allowed = client.get(url("dashboard-needs", event))
+
+    assert refused.status_code == 403
+    assert allowed.status_code == 200
 
 
 # The header's tab for the signed-in person's registration.
