@@ -127,6 +127,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "program.context_processors.site",
+                "registration.context_processors.registered_events",
             ],
         },
     },

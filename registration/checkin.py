@@ -11,9 +11,10 @@ Tokens are trusted for their signature only (``tokens.read_checkin_token``); a t
 as it is. Anything else gets a refusal a volunteer understands at a glance, never an exception.
 """
 
+import datetime as dt
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from urllib.parse import parse_qs, urlsplit
 
@@ -23,6 +24,7 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
 from program.models import Event
+from program.templatetags.program_tags import date_range
 
 from .models import Mode, Registration, Status
 from .tokens import read_checkin_token
@@ -33,6 +35,8 @@ logger = logging.getLogger(__name__)
 MAX_ENTRY_LENGTH = 2000
 MAX_QUERY_LENGTH = 100
 SEARCH_LIMIT = 20
+# How long after a check-in the desk may take it back: long enough to notice a wrong name on the screen.
+UNDO_SECONDS = 60
 
 _CODE = re.compile(r"[A-Z0-9]{8}")
 # What tokens.checkin_token makes: "<event id>.<check-in code>:<signature>".
@@ -51,12 +55,15 @@ class Outcome(StrEnum):
     FORGED = "forged"
     UNKNOWN_CODE = "unknown_code"
     INVALID = "invalid"
+    UNDONE = "undone"
+    UNDO_REFUSED = "undo_refused"
 
 
 LEVELS = {
     Outcome.CHECKED_IN: "success",
     Outcome.READY: "info",
     Outcome.ALREADY_CHECKED_IN: "warning",
+    Outcome.UNDONE: "info",
 }
 
 
@@ -65,6 +72,8 @@ class CheckInResult:
     outcome: Outcome
     message: str
     registration: Registration | None = None
+    # Said beside the outcome without changing it, e.g. a check-in on a day the event does not run.
+    warning: str = ""
 
     @property
     def level(self) -> str:
@@ -87,6 +96,8 @@ HEADLINES = {
     Outcome.FORGED: "Not checked in: invalid badge code",
     Outcome.UNKNOWN_CODE: "Not checked in: unknown code",
     Outcome.INVALID: "Not a check-in code",
+    Outcome.UNDONE: "Check-in undone",
+    Outcome.UNDO_REFUSED: "Not undone",
 }
 
 
@@ -226,10 +237,27 @@ def assess(registration: Registration) -> CheckInResult:
     return CheckInResult(Outcome.READY, f"{name} has a confirmed in-person seat.", registration)
 
 
+def date_warning(event: Event, now: dt.datetime) -> str:
+    """What to tell the desk when `now` is not one of the event's days in its own timezone; "" when it is."""
+    today = now.astimezone(event.tzinfo).date()
+    if event.start_date <= today <= event.end_date:
+        return ""
+    when = "before" if today < event.start_date else "after"
+    return (
+        f"Today ({date_format(today, 'l, F j, Y')} at the venue) is {when} the event, which runs "
+        f"{date_range(event.start_date, event.end_date)}. Check that this is the right event and day."
+    )
+
+
 def preview(*, event: Event, entry: str) -> CheckInResult:
     """What checking in this entry would do, for a confirmation screen; safe to call on GET."""
     registration, refusal = _find(event, entry, lock=False)
-    return refusal or assess(registration)
+    if refusal:
+        return refusal
+    result = assess(registration)
+    if result.outcome == Outcome.READY:
+        return replace(result, warning=date_warning(event, timezone.now()))
+    return result
 
 
 def check_in(*, event: Event, entry: str, actor) -> CheckInResult:
@@ -250,7 +278,51 @@ def check_in(*, event: Event, entry: str, actor) -> CheckInResult:
         registration.save(update_fields=["checked_in_at", "updated_at"])
     logger.info("Checked in registration %s for event %s by user %s", registration.pk, event.pk, actor.pk)
     affiliation = f" ({registration.affiliation})" if registration.affiliation else ""
-    return CheckInResult(Outcome.CHECKED_IN, f"{registration.badge_name}{affiliation} is checked in.", registration)
+    return CheckInResult(
+        Outcome.CHECKED_IN,
+        f"{registration.badge_name}{affiliation} is checked in.",
+        registration,
+        warning=date_warning(event, registration.checked_in_at),
+    )
+
+
+def undo_deadline(registration: Registration) -> dt.datetime:
+    """Until when the desk may take this registration's check-in back."""
+    return registration.checked_in_at + dt.timedelta(seconds=UNDO_SECONDS)
+
+
+def undo_check_in(*, event: Event, registration_id: int, checked_in_at: dt.datetime | None, actor) -> CheckInResult:
+    """Take back the check-in made at `checked_in_at`, if it is this event's and at most UNDO_SECONDS old.
+
+    Runs in one transaction that locks the registration row. Naming the check-in by its time means an undo
+    form left on a screen cannot take back a later check-in of the same person. The save is recorded in the
+    audit log (auditlog, with the desk's user as actor) like every change of a registration. Queues nothing.
+    """
+    refused = CheckInResult(
+        Outcome.UNDO_REFUSED,
+        f"A check-in can be undone only within {UNDO_SECONDS} seconds, at the desk that made it. "
+        "Nothing changed; ask the organizer to correct it in the admin.",
+    )
+    with transaction.atomic():
+        registration = (
+            Registration.objects.select_related("user")
+            .select_for_update(of=("self",))
+            .filter(pk=registration_id, event=event)
+            .first()
+        )
+        if (
+            registration is None
+            or checked_in_at is None
+            or registration.checked_in_at != checked_in_at
+            or timezone.now() > undo_deadline(registration)
+        ):
+            return replace(refused, registration=registration)
+        registration.checked_in_at = None
+        registration.save(update_fields=["checked_in_at", "updated_at"])
+    logger.info("Undid the check-in of registration %s for event %s by user %s", registration.pk, event.pk, actor.pk)
+    return CheckInResult(
+        Outcome.UNDONE, f"{registration.badge_name or 'This person'} is no longer checked in.", registration
+    )
 
 
 def search(event: Event, query: str, *, by_email: bool) -> list[Registration]:

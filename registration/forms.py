@@ -135,12 +135,15 @@ class RegistrationForm(AnswersForm):
         "consent_recording",
     ]
 
-    def __init__(self, *args, event: Event, **kwargs):
-        super().__init__(*args, event=event, **kwargs)
+    def __init__(self, *args, event: Event, registration: Registration | None = None, **kwargs):
+        """`registration`, a cancelled one of this person's, fills in the answers and the mode given last time."""
+        super().__init__(*args, event=event, registration=registration, **kwargs)
         modes = offered_modes(event)
         self.fields["mode"].choices = [(value, label) for value, label in Mode.choices if value in modes]
         if len(modes) == 1:
             self.fields["mode"].initial = modes[0]
+        elif registration is not None and registration.mode in modes:
+            self.fields["mode"].initial = registration.mode
         if Mode.IN_PERSON not in modes or Mode.VIRTUAL not in modes:
             del self.fields["virtual_meanwhile"]
         # The code of conduct comes last, after the event's own questions.
@@ -168,3 +171,10 @@ def initial_answers(registration: Registration) -> dict:
 
 class ModeForm(forms.Form):
     mode = forms.ChoiceField(choices=Mode.choices)
+
+
+class UndoCheckInForm(forms.Form):
+    """Which check-in the desk takes back: the registration and the moment it was checked in."""
+
+    registration = forms.IntegerField(min_value=1)
+    checked_in_at = forms.DateTimeField()

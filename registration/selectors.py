@@ -1,5 +1,6 @@
 """Reads about registrations: one person's, an event's seats, and the organizers' figures."""
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
@@ -158,6 +159,48 @@ def personal_data(user) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class NeedsTotals:
+    """What the confirmed in-person attendees, the people in the room, answered about dietary and access needs."""
+
+    attendees: int
+    dietary: list[tuple[str, int]]  # (answer, attendees), most common first
+    accessibility: list[tuple[str, int]]
+    no_dietary: int  # attendees who gave no answer
+    no_accessibility: int
+
+
+def _tally(answers: list[str]) -> tuple[list[tuple[str, int]], int]:
+    """Each answer with how many gave it, and how many gave none. Answers that differ only in capitals or
+    spacing count as one, under the spelling most of them used (the first one given, on a tie)."""
+    spellings: dict[str, Counter] = {}
+    for answer in answers:
+        text = " ".join(answer.split())
+        if text:
+            spellings.setdefault(text.casefold(), Counter())[text] += 1
+    totals = [(found.most_common(1)[0][0], found.total()) for found in spellings.values()]
+    blank = len(answers) - sum(count for _, count in totals)
+    return sorted(totals, key=lambda item: (-item[1], item[0].casefold())), blank
+
+
+def needs_totals(event: Event) -> NeedsTotals:
+    """Dietary and accessibility answers of the confirmed in-person registrations, counted; one query."""
+    rows = list(
+        event.registrations.filter(status=Status.CONFIRMED, mode=Mode.IN_PERSON)
+        .order_by("pk")  # on a tie, the first registration's spelling
+        .values_list("dietary_needs", "accessibility_needs")
+    )
+    dietary, no_dietary = _tally([row[0] for row in rows])
+    accessibility, no_accessibility = _tally([row[1] for row in rows])
+    return NeedsTotals(
+        attendees=len(rows),
+        dietary=dietary,
+        accessibility=accessibility,
+        no_dietary=no_dietary,
+        no_accessibility=no_accessibility,
+    )
+
+
 @dataclass
 class Dashboard:
     counts: dict[str, dict[str, int]]  # mode -> status -> count
@@ -169,6 +212,7 @@ class Dashboard:
     career_stages: list[tuple[str, int]]
     checked_in: int
     total_live: int
+    needs: NeedsTotals
 
 
 def dashboard(event: Event) -> Dashboard:
@@ -204,6 +248,7 @@ def dashboard(event: Event) -> Dashboard:
         ),
         checked_in=extra["checked_in"],
         total_live=extra["live"],
+        needs=needs_totals(event),
     )
 
 

@@ -19,7 +19,9 @@ urlpatterns = [
     path("account/delete/", attendee.delete_account, name="delete-account"),
     # Organizers.
     path("events/<slug:slug>/dashboard/", organizers.dashboard, name="dashboard"),
+    path("events/<slug:slug>/dashboard/needs.csv", organizers.needs_csv, name="dashboard-needs"),
     path("events/<slug:slug>/checkin/", checkin.checkin, name="checkin"),
+    path("events/<slug:slug>/checkin/undo/", checkin.checkin_undo, name="checkin-undo"),
     path("events/<slug:slug>/checkin/stats.json", checkin.checkin_stats, name="checkin-stats"),
     path(
         "events/<slug:slug>/registrations/<int:pk>/badge.pdf", badges.badge_download_staff, name="badge-download-staff"

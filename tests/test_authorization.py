@@ -55,9 +55,11 @@ def staff_urls(registration):
     slug = {"slug": event.slug}
     return [
         ("get", reverse("registration:dashboard", kwargs=slug)),
+        ("get", reverse("registration:dashboard-needs", kwargs=slug)),
         ("get", reverse("registration:checkin", kwargs=slug)),
         ("get", reverse("registration:checkin", kwargs=slug) + f"?q={SECRET_NAME}"),
         ("post", reverse("registration:checkin", kwargs=slug)),
+        ("post", reverse("registration:checkin-undo", kwargs=slug)),
         ("get", reverse("registration:checkin-stats", kwargs=slug)),
         ("get", reverse("registration:badge-sheets", kwargs=slug)),
         ("get", reverse("registration:badge-sheet", kwargs={**slug, "pk": sheet.pk})),

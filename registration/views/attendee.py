@@ -10,7 +10,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from program.http import event_or_404
 from program.models import Event
@@ -55,11 +55,14 @@ def _outcome_message(registration: Registration) -> str:
 
 
 @never_cache
-@login_required
 @require_http_methods(["GET", "POST"])
 @limit_posts
 def register(request, slug):
     event = event_or_404(request, slug)
+    if not request.user.is_authenticated:
+        # Say why before sending anyone to log in: most who click "Register now" have no account yet.
+        context = {"event": event, "closed_reason": services.registration_closed_reason(event), "account_needed": True}
+        return render(request, "registration/register.html", context)
     if selectors.is_registered(event=event, user=request.user):
         return _already_registered(request, event)
     context = {"event": event, "closed_reason": services.registration_closed_reason(event)}
@@ -69,7 +72,12 @@ def register(request, slug):
         context["unverified"] = True
         return render(request, "registration/register.html", context)
 
-    form = RegistrationForm(request.POST if request.method == "POST" else None, event=event)
+    if request.method == "POST":
+        form = RegistrationForm(request.POST, event=event)
+    else:
+        # Someone registering again after cancelling starts from the answers they gave last time.
+        previous = selectors.latest_registration(event=event, user=request.user)
+        form = RegistrationForm(event=event, registration=previous)
     if request.method == "POST" and form.is_valid():
         try:
             registration, created = services.register(
@@ -116,18 +124,32 @@ def my_registration(request, slug):
     return render(request, "registration/my_registration.html", context)
 
 
+@never_cache
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 @limit_posts
 def change_mode(request, slug):
+    """GET says what switching to the other mode would do (a seat given up is not given back); POST switches."""
     event = event_or_404(request, slug)
     registration = my_registration_or_404(request, event)
-    form = ModeForm(request.POST)
+    form = ModeForm(request.POST if request.method == "POST" else request.GET)
     if not form.is_valid():
         messages.error(request, "Choose in person or virtual.")
         return _my_page(event)
+    mode = form.cleaned_data["mode"]
+    if not registration.is_live or mode == registration.mode:
+        return _my_page(event)
+    if request.method == "GET":
+        context = {
+            "event": event,
+            "registration": registration,
+            "mode": mode,
+            "position": selectors.waitlist_position(registration),
+            "seats": selectors.seat_summary(event),
+        }
+        return render(request, "registration/change_mode_confirm.html", context)
     try:
-        registration = services.change_mode(registration=registration, mode=form.cleaned_data["mode"])
+        registration = services.change_mode(registration=registration, mode=mode)
     except services.RegistrationError as error:
         messages.error(request, str(error))
     else:

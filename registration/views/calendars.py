@@ -9,8 +9,9 @@ round trip to the cache, an unchanged file a 304, and a revoked address stops at
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import redirect
-from django.views.decorators.http import require_POST
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
 
 from program import caching, content
 from program.http import calendar_response, event_or_404, private, validated
@@ -60,12 +61,16 @@ def personal_feed(request, slug, token):
     return offer(response, caching.KeptAt(slug, whoever_asks=True), versions)
 
 
+@never_cache
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 @limit_posts
 def reset_feed(request, slug):
+    """GET says what resetting breaks (subscribed calendars, a saved invite link); POST resets."""
     event = event_or_404(request, slug)
     registration = my_registration_or_404(request, event)
+    if request.method == "GET":
+        return render(request, "registration/feed_reset_confirm.html", {"event": event, "registration": registration})
     services.reset_feed_token(registration=registration)
     messages.success(request, "Your calendar feed and invite have new addresses; the old ones no longer work.")
     return redirect("registration:my-registration", slug=event.slug)

@@ -80,8 +80,20 @@
       });
   }
 
+  // The server takes a check-in back only for a short while after it: drop the Undo button when that is over.
+  function expireUndo() {
+    var undo = document.querySelector("#checkin-result [data-undo-seconds]");
+    if (undo) {
+      window.setTimeout(function () {
+        undo.remove();
+      }, Number(undo.getAttribute("data-undo-seconds")) * 1000);
+    }
+  }
+  expireUndo();
+
   // Keep the volunteer's eyes where they are: on the camera picture, in the code box, or on the result.
   function afterCheckIn(form) {
+    expireUndo();
     var panel = document.querySelector("#checkin-result .checkin-result");
     if (cameraIsOn()) {
       showOnCamera(panel);

@@ -20,8 +20,10 @@ def test_sign_up_verify_register_change_mode_and_cancel(page: Page, live_server,
     settings.SITE_URL = live_server.url  # where the emailed links lead
     page.goto(f"{live_server.url}/events/hybrid-2030/")
     page.get_by_role("link", name="Register now").click()
-    # Registering needs an account: the login page offers sign-up.
-    page.goto(f"{live_server.url}/accounts/signup/?next=/events/hybrid-2030/register/")
+    # Registering needs an account: the register page says so and offers sign-up first.
+    expect(page.get_by_text("To register you need an account on this site")).to_be_visible()
+    page.get_by_role("link", name="Create an account").click()
+    expect(page).to_have_url(f"{live_server.url}/accounts/signup/?next=/events/hybrid-2030/register/")
     page.get_by_role("textbox", name="Email (required)").fill("grace@example.org")
     page.get_by_role("textbox", name="Password (required)", exact=True).fill("a long passphrase for grace")
     page.get_by_role("textbox", name="Password (again) (required)").fill("a long passphrase for grace")
@@ -49,6 +51,9 @@ def test_sign_up_verify_register_change_mode_and_cancel(page: Page, live_server,
     assert b"METHOD:REQUEST" in invite and b"Grace Hopper" in invite
 
     page.get_by_role("button", name="Switch to virtual").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Switch to virtual?")
+    assert Registration.objects.get().mode == Mode.IN_PERSON
+    page.get_by_role("button", name="Yes, switch to virtual").click()
     expect(page.get_by_role("heading", name="Confirmed, virtual")).to_be_visible()
     assert Registration.objects.get().mode == Mode.VIRTUAL
 

@@ -362,11 +362,16 @@ def test_sheet_page_has_cut_marks_in_the_margins_only(event, tmp_path):
 
     (page,) = render_pngs(badges.badge_sheet_pdf(registrations, "letter"), tmp_path, dpi=DPI)
 
+    letter = badges.PAPERS["letter"]
     assert page.size == (850, 1100)
-    # The grid is 8in × 9in from (0.25in, 1in); marks sit above it at each cut: x = 0.25, 4.25 and 8.25in.
-    for x in (25, 425, 825):
-        assert dark_pixels(page, (x - 1, 70, x + 2, 96)) > 0
-    assert dark_pixels(page, (100, 70, 400, 96)) == 0
+    assert (letter.scale, round(letter.grid_left, 2), round(letter.grid_top, 2)) == (0.96, 0.41, 1.18)
+    # The grid is 7.68in × 8.64in from (0.41in, 1.18in); marks sit above it at each cut: x = 0.41, 4.25, 8.09in,
+    # and beside it at each row's cut: y = 1.18, 4.06, 6.94, 9.82in.
+    for x in (41, 425, 809):
+        assert dark_pixels(page, (x - 1, 102, x + 2, 114)) > 0
+    for y in (118, 406, 694, 982):
+        assert dark_pixels(page, (26, y - 1, 37, y + 2)) > 0
+    assert dark_pixels(page, (100, 102, 400, 114)) == 0
 
 
 def test_sheet_with_no_badges_says_so(event):
@@ -747,3 +752,24 @@ def test_admin_action_refuses_mixed_events_and_empty_selections(rf, staff, event
         "Select registrations of one event at a time.",
         "None of the selected registrations is a confirmed in-person one.",
     ]
+
+
+SAFE_MARGIN_MM = 6
+
+
+@pytest.mark.parametrize("paper", ["letter", "a4"])
+def test_sheet_prints_nothing_within_six_millimetres_of_the_paper_edge(event, tmp_path, paper):
+    registrations = [load(registration) for registration in confirmed_in_person(event, 6)]
+
+    (page,) = render_pngs(badges.badge_sheet_pdf(registrations, paper), tmp_path, dpi=DPI)
+
+    # Every pixel with any ink, as poppler renders WeasyPrint's PDF: badges, ribbons, cut marks.
+    left, top, right, bottom = page.point(lambda value: 255 if value < 250 else 0).getbbox()
+    millimetres = 25.4 / DPI
+    margins = [
+        left * millimetres,
+        top * millimetres,
+        (page.width - right) * millimetres,
+        (page.height - bottom) * millimetres,
+    ]
+    assert min(margins) >= SAFE_MARGIN_MM, margins

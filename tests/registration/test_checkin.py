@@ -5,6 +5,8 @@ import json
 import threading
 
 import pytest
+from auditlog.models import LogEntry
+from django.contrib.auth.models import Permission
 from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
@@ -489,3 +491,163 @@ def test_two_desks_scanning_one_badge_check_it_in_once():
 
     assert errors == []
     assert sorted(outcomes) == sorted([Outcome.CHECKED_IN] + [Outcome.ALREADY_CHECKED_IN] * 5)
+
+
+# The date guard and undo.
+
+
+def undo_url(event):
+    return reverse("registration:checkin-undo", kwargs={"slug": event.slug})
+
+
+def today_at(event) -> dt.date:
+    return timezone.now().astimezone(event.tzinfo).date()
+
+
+@pytest.mark.parametrize(
+    ("moment", "warned"),
+    [
+        (dt.datetime(2030, 11, 12, 4, 59, tzinfo=dt.UTC), "before"),  # 23:59 on the 11th in New York
+        (dt.datetime(2030, 11, 12, 5, 0, tzinfo=dt.UTC), ""),  # midnight starting the 12th there: the first day
+        (dt.datetime(2030, 11, 14, 4, 30, tzinfo=dt.UTC), ""),  # 23:30 on the 13th there: the last day
+        (dt.datetime(2030, 11, 14, 5, 30, tzinfo=dt.UTC), "after"),  # 00:30 on the 14th there
+    ],
+)
+def test_date_warning_counts_the_event_days_in_its_timezone(event, moment, warned):
+    warning = checkin.date_warning(event, moment)
+
+    if warned:
+        assert f"is {warned} the event, which runs November 12–13, 2030." in warning
+    else:
+        assert warning == ""
+
+
+def test_date_warning_says_the_day_at_the_venue():
+    event = EventFactory(timezone="Asia/Tokyo", start_date=dt.date(2030, 3, 2), end_date=dt.date(2030, 3, 2))
+
+    warning = checkin.date_warning(event, dt.datetime(2030, 3, 2, 16, 0, tzinfo=dt.UTC))
+
+    assert warning == (
+        "Today (Sunday, March 3, 2030 at the venue) is after the event, which runs Saturday, March 2, 2030. "
+        "Check that this is the right event and day."
+    )
+
+
+def test_check_in_before_the_event_warns_and_still_checks_in(event, ada, staff):
+    result = checkin.check_in(event=event, entry=ada.checkin_code, actor=staff)
+
+    assert result.outcome == Outcome.CHECKED_IN
+    assert result.warning.startswith("Today (")
+    assert "is before the event, which runs November 12–13, 2030." in result.warning
+    assert Registration.objects.get(pk=ada.pk).checked_in_at is not None
+
+
+def test_check_in_on_an_event_day_has_no_warning(staff):
+    event = EventFactory(timezone="Pacific/Kiritimati")
+    event.start_date = event.end_date = today_at(event)
+    event.save()
+    ada = RegistrationFactory(event=event)
+
+    result = checkin.check_in(event=event, entry=ada.checkin_code, actor=staff)
+
+    assert (result.outcome, result.warning) == (Outcome.CHECKED_IN, "")
+
+
+def test_desk_shows_the_date_warning_on_the_confirmation_and_after_the_check_in(staff_client, event, ada):
+    confirm = staff_client.get(desk_url(event, t=checkin_token(ada))).content.decode()
+    done = staff_client.post(desk_url(event), {"entry": ada.checkin_code}).content.decode()
+
+    for html in (confirm, done):
+        assert '<p class="checkin-result__warning"><strong>Check the date:</strong> Today (' in html
+
+
+def test_desk_offers_undo_after_a_check_in(staff_client, event, ada):
+    html = staff_client.post(desk_url(event), {"entry": ada.checkin_code}).content.decode()
+
+    ada.refresh_from_db()
+    assert f'action="{undo_url(event)}"' in html
+    assert f'<input type="hidden" name="registration" value="{ada.pk}">' in html
+    assert f'<input type="hidden" name="checked_in_at" value="{ada.checked_in_at.isoformat()}">' in html
+    assert "Undo this check-in</button>" in html
+
+
+def test_undo_within_a_minute_takes_the_check_in_back_and_is_audited(staff_client, staff, event, ada):
+    staff_client.post(desk_url(event), {"entry": ada.checkin_code})
+    ada.refresh_from_db()
+
+    response = staff_client.post(
+        undo_url(event), {"registration": ada.pk, "checked_in_at": ada.checked_in_at.isoformat()}
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-outcome="undone"' in html
+    assert "Ada Lovelace is no longer checked in." in html
+    assert "<span data-checked-in>0</span> of <span data-expected>1</span>" in html
+    assert Registration.objects.get(pk=ada.pk).checked_in_at is None
+    last = LogEntry.objects.get_for_object(ada).order_by("pk").last()
+    assert last.action == LogEntry.Action.UPDATE
+    assert last.actor == staff
+    assert set(last.changes) == {"checked_in_at"}
+    assert last.changes["checked_in_at"][1] == "None"
+
+
+def test_undo_after_a_minute_is_refused(staff_client, event):
+    then = timezone.now() - dt.timedelta(seconds=checkin.UNDO_SECONDS + 1)
+    ada = RegistrationFactory(event=event, badge_name="Ada Lovelace", checked_in_at=then)
+
+    response = staff_client.post(undo_url(event), {"registration": ada.pk, "checked_in_at": then.isoformat()})
+
+    assert response.context["result"].outcome == Outcome.UNDO_REFUSED
+    assert "can be undone only within 60 seconds" in response.content.decode()
+    assert Registration.objects.get(pk=ada.pk).checked_in_at == then
+
+
+def test_undo_names_one_check_in_and_leaves_a_later_one_alone(staff, event):
+    now = timezone.now()
+    ada = RegistrationFactory(event=event, checked_in_at=now)
+
+    result = checkin.undo_check_in(
+        event=event, registration_id=ada.pk, checked_in_at=now - dt.timedelta(seconds=5), actor=staff
+    )
+
+    assert result.outcome == Outcome.UNDO_REFUSED
+    assert Registration.objects.get(pk=ada.pk).checked_in_at == now
+
+
+def test_undo_refuses_another_events_registration(staff):
+    now = timezone.now()
+    elsewhere = RegistrationFactory(checked_in_at=now)
+
+    result = checkin.undo_check_in(event=EventFactory(), registration_id=elsewhere.pk, checked_in_at=now, actor=staff)
+
+    assert (result.outcome, result.registration) == (Outcome.UNDO_REFUSED, None)
+    assert Registration.objects.get(pk=elsewhere.pk).checked_in_at == now
+
+
+def test_undo_with_a_broken_form_changes_nothing(staff_client, event, ada):
+    response = staff_client.post(undo_url(event), {"registration": ada.pk, "checked_in_at": "yesterday"})
+
+    assert response.context["result"].outcome == Outcome.UNDO_REFUSED
+
+
+def test_undo_needs_the_check_in_permission_and_a_csrf_token(event):
+    now = timezone.now()
+    ada = RegistrationFactory(event=event, checked_in_at=now)
+    data = {"registration": ada.pk, "checked_in_at": now.isoformat()}
+    printer = StaffFactory(is_superuser=False)
+    printer.user_permissions.set(Permission.objects.filter(codename="print_badges"))
+    volunteer = StaffFactory(is_superuser=False)
+    volunteer.user_permissions.set(Permission.objects.filter(codename="check_in"))
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(volunteer)
+    client = Client()
+    client.force_login(printer)
+
+    assert client.post(undo_url(event), data).status_code == 403
+    assert strict.post(undo_url(event), data).status_code == 403
+    assert client.get(undo_url(event)).status_code == 403
+    assert Registration.objects.get(pk=ada.pk).checked_in_at == now
+
+    client.force_login(volunteer)
+    assert client.post(undo_url(event), data).context["result"].outcome == Outcome.UNDONE
