@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.utils.functional import lazy
 from django.views.generic import RedirectView
 
+from . import health
 from .forms import AdminLoginForm
 
 admin.site.site_header = "Workshop administration"
@@ -19,5 +20,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     # Pages name their icon; a browser showing a PDF or a calendar file, and feed readers, ask here instead.
     # Not permanent: the icon's address changes with its content once static files are hashed.
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("img/favicon.svg"))),
 ]
