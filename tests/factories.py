@@ -105,20 +105,40 @@ class RecordingFactory(factory.django.DjangoModelFactory):
     video_url = factory.Sequence(lambda n: f"https://videos.example.org/{n}")
 
 
-def verified_user(**kwargs):
-    """A user whose email address is verified, as allauth requires before registering."""
+def verified_user(user=None, **kwargs):
+    """A user whose email address is verified, as allauth requires before registering: `user`, or a new one
+    made from `kwargs`."""
     from allauth.account.models import EmailAddress
 
-    user = UserFactory(**kwargs)
+    user = user or UserFactory(**kwargs)
     EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
     return user
+
+
+ANSWERS = {"badge_name": "Ada Lovelace", "affiliation": "Analytical Engine Society", "career_stage": "senior"}
 
 
 def answers(**overrides):
     from registration.services import Answers
 
-    values = {"badge_name": "Ada Lovelace", "affiliation": "Analytical Engine Society", "career_stage": "senior"}
-    return Answers(**{**values, **overrides})
+    return Answers(**{**ANSWERS, **overrides})
+
+
+def register(event, mode="in_person", *, user=None, answers=None, **options):
+    """Register through registration.services.register, as the form does, and return the registration.
+
+    A new user unless `user` is given, the usual answers unless `answers` is; `options` go to the service
+    (virtual_meanwhile=). A test that needs the `created` flag calls the service itself."""
+    from registration import services
+
+    registration, _ = services.register(
+        event=event,
+        user=user or UserFactory(),
+        mode=mode,
+        answers=answers or services.Answers(**ANSWERS),
+        **options,
+    )
+    return registration
 
 
 class RegistrationFactory(factory.django.DjangoModelFactory):

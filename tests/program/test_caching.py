@@ -4,7 +4,6 @@ import datetime as dt
 import re
 
 import pytest
-from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
 from django.test import override_settings
@@ -29,13 +28,6 @@ from tests.factories import (
     TalkSpeakerFactory,
     UserFactory,
 )
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
