@@ -1,3 +1,4 @@
+import datetime as dt
 import json
 import os
 import shutil
@@ -63,6 +64,13 @@ def staff(db):
 def staff_client(client, staff):
     client.force_login(staff)
     return client
+
+
+@pytest.fixture
+def october_2030(time_machine):
+    """The clock on October 1, 2030 (ticking), for tests that register people for an event pinned to November 2030
+    because they read its exact dates: registration is open and the event ahead, whatever the real date."""
+    time_machine.move_to(dt.datetime(2030, 10, 1, 12, tzinfo=dt.UTC))
 
 
 @pytest.fixture

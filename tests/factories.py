@@ -5,6 +5,7 @@ import zoneinfo
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from program.models import Event, EventRole, Person, Recording, Role, Session, SessionPerson, Talk, TalkSpeaker
 
@@ -32,8 +33,10 @@ class EventFactory(factory.django.DjangoModelFactory):
 
     slug = factory.Sequence(lambda n: f"workshop-{n}")
     name = factory.Sequence(lambda n: f"NeuroAI Workshop {n}")
-    start_date = dt.date(2030, 11, 12)
-    end_date = dt.date(2030, 11, 13)
+    # Two months from today whenever the suite runs, so registration is open and the event upcoming; a test
+    # about a given date pins its own.
+    start_date = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=60))
+    end_date = factory.LazyAttribute(lambda event: event.start_date + dt.timedelta(days=1))
     timezone = "America/New_York"
     venue_name = "NIH Campus"
     venue_address = "Bethesda, MD"

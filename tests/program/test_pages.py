@@ -143,7 +143,7 @@ def test_agenda_query_count_does_not_grow_with_sessions(client, db, django_asser
 
     def build(sessions):
         event = EventFactory()
-        start = timezone.make_aware(dt.datetime(2030, 11, 12, 8), event.tzinfo)
+        start = dt.datetime.combine(event.start_date, dt.time(8), event.tzinfo)
         for index in range(sessions):
             session = SessionFactory(
                 event=event, start=start + dt.timedelta(hours=index), end=start + dt.timedelta(hours=index, minutes=50)
@@ -244,7 +244,7 @@ def test_agenda_links_each_session_and_its_calendar_as_reverse_does(client, db):
     event = EventFactory(slug="neuroai-2030-9876543210")
     sessions = [
         SessionFactory(event=event, start=start, end=start + dt.timedelta(minutes=50))
-        for start in (timezone.make_aware(dt.datetime(2030, 11, 12, hour), event.tzinfo) for hour in (9, 10))
+        for start in (dt.datetime.combine(event.start_date, dt.time(hour), event.tzinfo) for hour in (9, 10))
     ]
 
     body = client.get(reverse("program:agenda", kwargs={"slug": event.slug})).content.decode()

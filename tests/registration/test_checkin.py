@@ -499,7 +499,9 @@ def today_at(event) -> dt.date:
         (dt.datetime(2030, 11, 14, 5, 30, tzinfo=dt.UTC), "after"),  # 00:30 on the 14th there
     ],
 )
-def test_date_warning_counts_the_event_days_in_its_timezone(event, moment, warned):
+def test_date_warning_counts_the_event_days_in_its_timezone(moment, warned):
+    event = EventFactory(start_date=dt.date(2030, 11, 12), end_date=dt.date(2030, 11, 13))
+
     warning = checkin.date_warning(event, moment)
 
     if warned:
@@ -519,7 +521,11 @@ def test_date_warning_says_the_day_at_the_venue():
     )
 
 
-def test_check_in_before_the_event_warns_and_still_checks_in(event, ada, staff):
+def test_check_in_before_the_event_warns_and_still_checks_in(time_machine, staff):
+    event = EventFactory(start_date=dt.date(2030, 11, 12), end_date=dt.date(2030, 11, 13))
+    ada = RegistrationFactory(event=event)
+    time_machine.move_to(dt.datetime(2030, 11, 11, 15, tzinfo=dt.UTC))  # 10:00 the day before, in New York
+
     result = checkin.check_in(event=event, entry=ada.checkin_code, actor=staff)
 
     assert result.outcome == Outcome.CHECKED_IN

@@ -13,7 +13,8 @@ from registration import invites, services
 from registration.models import Mode
 from tests.factories import EventFactory, SessionFactory, register
 
-pytestmark = pytest.mark.django_db
+# The invites are read for their exact dates, in November 2030.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("october_2030")]
 
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
 UTC = dt.UTC

@@ -16,13 +16,16 @@ from registration.tasks.mail import deliver_notification, sweep_notifications
 from registration.tasks.notices import queue_reminders, refresh_due_invites, refresh_invites
 from tests.factories import EventFactory, SessionFactory, UserFactory, answers, register
 
-pytestmark = pytest.mark.django_db
+# The emails and invites are read for their exact dates: the event is pinned to November 12–13, 2030.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("october_2030")]
 
 
 @pytest.fixture
 def event():
     event = EventFactory(
         name="NeuroAI 2030",
+        start_date=dt.date(2030, 11, 12),
+        end_date=dt.date(2030, 11, 13),
         contact_email="organizers@example.org",
         virtual_join_url="https://zoom.example.org/j/42",
         virtual_platform="Zoom",

@@ -313,7 +313,7 @@ def personal_values_in_the_log() -> list[str]:
 
 def registered_and_edited_by_themselves():
     user = UserFactory(email="ada.quietly@example.org")
-    event = EventFactory(start_date=dt.date(2030, 1, 10), end_date=dt.date(2030, 1, 11), retention_days=30)
+    event = EventFactory(retention_days=30)
     personal = answers(badge_name="Ada Quietly", affiliation="Lab of Secrets", pronouns="xe/xem")
     registration = register(event, Mode.VIRTUAL, user=user, answers=personal)
     with set_actor(user):
@@ -341,8 +341,8 @@ def test_deleting_an_account_erases_its_answers_from_the_audit_log_too():
 
 
 def test_the_retention_erasure_erases_answers_from_the_audit_log_too():
-    registered_and_edited_by_themselves()
+    _, registration = registered_and_edited_by_themselves()
 
-    services.erase_expired_answers(today=dt.date(2030, 2, 11))
+    services.erase_expired_answers(today=registration.event.end_date + dt.timedelta(days=31))
 
     assert [value for value in personal_values_in_the_log() if value != "ada.quietly@example.org"] == []
