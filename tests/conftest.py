@@ -1,3 +1,4 @@
+import datetime as dt
 import json
 import os
 import shutil
@@ -6,8 +7,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
+from program.demo import load_demo
+from program.models import Event
+from tests import factories
 from tests.factories import StaffFactory, UserFactory
 
 REPO = Path(__file__).resolve().parent.parent
@@ -19,19 +22,6 @@ def service_available(host: str, port: int) -> bool:
             return True
     except OSError:
         return False
-
-
-def sessions_waiting_for_a_lock(table: str) -> int:
-    """PostgreSQL sessions on this database blocked on another's lock while reading `table`.
-
-    pg_stat_activity cuts a long query's text off, so the FOR UPDATE at its end may not show: match its start."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE %s",
-            [f'SELECT "{table}".%'],
-        )
-        return cursor.fetchone()[0]
 
 
 def require_service(name: str, host: str, port: int) -> None:
@@ -60,6 +50,12 @@ def user(db):
 
 
 @pytest.fixture
+def verified_user(user):
+    """The `user`, with the verified email address allauth asks for before logging in."""
+    return factories.verified_user(user)
+
+
+@pytest.fixture
 def staff(db):
     return StaffFactory()
 
@@ -68,6 +64,20 @@ def staff(db):
 def staff_client(client, staff):
     client.force_login(staff)
     return client
+
+
+@pytest.fixture
+def october_2030(time_machine):
+    """The clock on October 1, 2030 (ticking), for tests that register people for an event pinned to November 2030
+    because they read its exact dates: registration is open and the event ahead, whatever the real date."""
+    time_machine.move_to(dt.datetime(2030, 10, 1, 12, tzinfo=dt.UTC))
+
+
+@pytest.fixture
+def demo(db) -> dict[str, Event]:
+    """The demo series as `make run` loads it, by slug: past workshops, and the upcoming demo event dated from
+    today, so its registration is open whenever the suite runs."""
+    return {event.slug: event for event in load_demo()}
 
 
 @pytest.fixture

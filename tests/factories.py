@@ -5,6 +5,7 @@ import zoneinfo
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from program.models import Event, EventRole, Person, Recording, Role, Session, SessionPerson, Talk, TalkSpeaker
 
@@ -32,8 +33,10 @@ class EventFactory(factory.django.DjangoModelFactory):
 
     slug = factory.Sequence(lambda n: f"workshop-{n}")
     name = factory.Sequence(lambda n: f"NeuroAI Workshop {n}")
-    start_date = dt.date(2030, 11, 12)
-    end_date = dt.date(2030, 11, 13)
+    # Two months from today whenever the suite runs, so registration is open and the event upcoming; a test
+    # about a given date pins its own.
+    start_date = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=60))
+    end_date = factory.LazyAttribute(lambda event: event.start_date + dt.timedelta(days=1))
     timezone = "America/New_York"
     venue_name = "NIH Campus"
     venue_address = "Bethesda, MD"
@@ -105,20 +108,40 @@ class RecordingFactory(factory.django.DjangoModelFactory):
     video_url = factory.Sequence(lambda n: f"https://videos.example.org/{n}")
 
 
-def verified_user(**kwargs):
-    """A user whose email address is verified, as allauth requires before registering."""
+def verified_user(user=None, **kwargs):
+    """A user whose email address is verified, as allauth requires before registering: `user`, or a new one
+    made from `kwargs`."""
     from allauth.account.models import EmailAddress
 
-    user = UserFactory(**kwargs)
+    user = user or UserFactory(**kwargs)
     EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
     return user
+
+
+ANSWERS = {"badge_name": "Ada Lovelace", "affiliation": "Analytical Engine Society", "career_stage": "senior"}
 
 
 def answers(**overrides):
     from registration.services import Answers
 
-    values = {"badge_name": "Ada Lovelace", "affiliation": "Analytical Engine Society", "career_stage": "senior"}
-    return Answers(**{**values, **overrides})
+    return Answers(**{**ANSWERS, **overrides})
+
+
+def register(event, mode="in_person", *, user=None, answers=None, **options):
+    """Register through registration.services.register, as the form does, and return the registration.
+
+    A new user unless `user` is given, the usual answers unless `answers` is; `options` go to the service
+    (virtual_meanwhile=). A test that needs the `created` flag calls the service itself."""
+    from registration import services
+
+    registration, _ = services.register(
+        event=event,
+        user=user or UserFactory(),
+        mode=mode,
+        answers=answers or services.Answers(**ANSWERS),
+        **options,
+    )
+    return registration
 
 
 class RegistrationFactory(factory.django.DjangoModelFactory):

@@ -25,6 +25,7 @@ from tests.factories import (
     TalkFactory,
     TalkSpeakerFactory,
     answers,
+    register,
     verified_user,
 )
 
@@ -58,7 +59,7 @@ def hostile(client):
         accessibility_needs=QUOTES,
         dietary_needs=RTL,
     )
-    registration, _ = services.register(event=event, user=user, mode=Mode.IN_PERSON, answers=with_answers)
+    registration = register(event, user=user, answers=with_answers)
     client.force_login(user)
     return event, session, registration
 

@@ -31,6 +31,12 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
+@pytest.fixture
+def demo_site(live_server, transactional_db, demo) -> str:
+    """The demo series behind Django's live server; its address."""
+    return live_server.url
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     if not os.path.exists(CHROMIUM):

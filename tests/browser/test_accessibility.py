@@ -2,18 +2,14 @@
 works from the keyboard, reflows at 320 px and 200% zoom, and runs under the site's CSP, in Chromium.
 """
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from program.demo import load_demo
 from program.models import Event
-from registration import services
-from registration.models import Mode
 from tests.browser.helpers import log_in_to_admin
-from tests.factories import StaffFactory, answers, verified_user
+from tests.factories import StaffFactory, answers, register, verified_user
 
 PASSWORD = "correct horse battery staple"
 PAST = "/events/brain-neuroai-2024"
@@ -23,19 +19,16 @@ SCREENSHOTS = Path("/tmp/a11y/tests")
 
 
 @pytest.fixture
-def demo_site(live_server, transactional_db):
-    """The demo series, an attendee registered for the upcoming event, a newcomer who is not, an organizer."""
-    load_demo(today=dt.date(2026, 11, 28))
-    attendee = verified_user(username="ada", email="ada@example.org")
-    services.register(
-        event=Event.objects.get(slug="neuroai-demo"),
-        user=attendee,
-        mode=Mode.IN_PERSON,
+def demo_site(demo_site, demo):
+    """The demo site, an attendee registered for the upcoming event, a newcomer who is not, an organizer."""
+    register(
+        demo["neuroai-demo"],
+        user=verified_user(username="ada", email="ada@example.org"),
         answers=answers(pronouns="she/her", accessibility_needs="Step-free access"),
     )
     verified_user(username="grace", email="grace@example.org")
     StaffFactory(username="organizer", email="organizer@example.org")
-    return live_server.url
+    return demo_site
 
 
 def log_in(page: Page, base: str, email: str):

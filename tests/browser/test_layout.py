@@ -1,29 +1,21 @@
 """How the event overview and the attendee's page use the width of a desktop and of a phone, in Chromium."""
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from program.demo import load_demo
-from program.models import Event
-from registration import services
-from registration.models import Mode
-from tests.factories import answers, verified_user
+from tests.factories import register, verified_user
 
 SCREENSHOTS = Path("/tmp/layout")
 DEMO = "/events/neuroai-demo"
 
 
 @pytest.fixture
-def demo_site(live_server, transactional_db):
-    load_demo(today=dt.date(2026, 11, 28))
-    attendee = verified_user(username="ada", email="ada@example.org")
-    services.register(
-        event=Event.objects.get(slug="neuroai-demo"), user=attendee, mode=Mode.IN_PERSON, answers=answers()
-    )
-    return live_server.url
+def demo_site(demo_site, demo):
+    """The demo site, with an attendee registered for the upcoming event."""
+    register(demo["neuroai-demo"], user=verified_user(username="ada", email="ada@example.org"))
+    return demo_site
 
 
 def log_in(page: Page, base: str):

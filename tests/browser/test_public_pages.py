@@ -1,17 +1,6 @@
 """A visitor walks the public pages of the BRAIN NeuroAI Workshop in Chromium."""
 
-import datetime as dt
-
-import pytest
 from playwright.sync_api import Page, expect
-
-from program.demo import load_demo
-
-
-@pytest.fixture
-def demo_site(live_server, transactional_db):
-    load_demo(today=dt.date(2026, 11, 28))
-    return live_server.url
 
 
 def test_visitor_walks_home_agenda_speakers_committee_recordings(page: Page, demo_site):

@@ -9,9 +9,9 @@ from bench.procs import wait_for
 from registration import delivery, services
 from registration.models import Mode, Notification
 from registration.tasks.mail import deliver_notification
-from tests.conftest import sessions_waiting_for_a_lock
 from tests.factories import EventFactory, SessionFactory, UserFactory, answers
 from tests.integration.conftest import start_smtp_server, stop
+from tests.races import sessions_waiting_for_a_lock
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

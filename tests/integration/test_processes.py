@@ -14,7 +14,7 @@ from bench.procs import VENV_BIN, free_port, port_open, wait_for
 from registration import services, tokens
 from registration.models import Mode
 from tests.conftest import REPO
-from tests.factories import EventFactory, SessionFactory, UserFactory, answers
+from tests.factories import EventFactory, SessionFactory, UserFactory, answers, register
 from tests.integration.conftest import stop, worker_environment
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -86,7 +86,7 @@ def registration(db):
     event = EventFactory(slug="shared-2030", virtual_join_url="https://zoom.example.org/j/42")
     SessionFactory(event=event)
     user = UserFactory(email="ada@example.org", first_name="Ada", last_name="Lovelace")
-    return services.register(event=event, user=user, mode=Mode.VIRTUAL, answers=answers(badge_name="Ada Lovelace"))[0]
+    return register(event, Mode.VIRTUAL, user=user, answers=answers(badge_name="Ada Lovelace"))
 
 
 def feed_path(registration) -> str:

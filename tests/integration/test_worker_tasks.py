@@ -13,9 +13,8 @@ from icalendar import Calendar
 from pypdf import PdfReader
 
 from bench.procs import wait_for
-from registration import services
-from registration.models import BadgeSheet, InviteRefresh, Mode, Registration
-from tests.factories import EventFactory, RegistrationFactory, SessionFactory, UserFactory, answers
+from registration.models import BadgeSheet, InviteRefresh, Registration
+from tests.factories import EventFactory, RegistrationFactory, SessionFactory, UserFactory, register
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -57,7 +56,7 @@ def test_a_burst_of_agenda_edits_sends_each_attendee_one_updated_invite_after_th
     event = EventFactory(name="Burst Workshop")
     session = SessionFactory(event=event)
     for address in ("ada@example.org", "grace@example.org"):
-        services.register(event=event, user=UserFactory(email=address), mode=Mode.IN_PERSON, answers=answers())
+        register(event, user=UserFactory(email=address))
     smtp_server.wait_for_messages(2)
 
     for _ in range(3):

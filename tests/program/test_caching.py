@@ -4,12 +4,10 @@ import datetime as dt
 import re
 
 import pytest
-from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
 from django.test import override_settings
 from django.urls import reverse
-from django.utils import timezone
 from icalendar import Calendar
 
 from program import caching, content
@@ -31,17 +29,10 @@ from tests.factories import (
 )
 
 
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
 @pytest.fixture
 def event(db):
     event = EventFactory(agenda_note="Sample agenda")
-    start = timezone.make_aware(dt.datetime(2030, 11, 12, 9), event.tzinfo)
+    start = dt.datetime.combine(event.start_date, dt.time(9), event.tzinfo)
     for index in range(3):
         session = SessionFactory(
             event=event,

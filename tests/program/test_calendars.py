@@ -68,6 +68,8 @@ def test_agenda_calendar_lists_every_session_with_its_public_facts(client):
     event = EventFactory(
         slug="neuroai-2030",
         name="NeuroAI Workshop 2030",
+        start_date=dt.date(2030, 11, 12),
+        end_date=dt.date(2030, 11, 13),
         virtual_join_url=PRIVATE_LINKS[0],
     )
     keynote = SessionFactory(
@@ -162,7 +164,7 @@ def test_agenda_calendar_lists_every_session_with_its_public_facts(client):
 
 
 def test_session_calendar_holds_only_that_session(client):
-    event = EventFactory(slug="neuroai-2030")
+    event = EventFactory(slug="neuroai-2030", start_date=dt.date(2030, 11, 12), end_date=dt.date(2030, 11, 13))
     SessionFactory(event=event, title="Welcome")
     session = SessionFactory(
         event=event,
@@ -403,7 +405,7 @@ def test_icaljs_reads_hostile_text_as_written(client, tmp_path, icaljs):
 def make_agenda(size: int):
     event = EventFactory()
     for number in range(size):
-        start = dt.datetime(2030, 11, 12, 8, 0, tzinfo=NEW_YORK) + dt.timedelta(minutes=30 * number)
+        start = dt.datetime.combine(event.start_date, dt.time(8), NEW_YORK) + dt.timedelta(minutes=30 * number)
         session = SessionFactory(event=event, start=start, end=start + dt.timedelta(minutes=30))
         SessionPersonFactory(session=session)
         TalkSpeakerFactory(talk=TalkFactory(session=session))

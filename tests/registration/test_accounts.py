@@ -7,7 +7,6 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.core import mail
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
@@ -63,20 +62,6 @@ def link_in(message) -> str:
 
 def logged_in_user_id(client) -> str | None:
     return client.session.get("_auth_user_id")
-
-
-@pytest.fixture(autouse=True)
-def clear_rate_limits():
-    """allauth counts attempts in the cache; start every test with none."""
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def verified_user(user):
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    return user
 
 
 def sign_up(client, email="ada@example.org"):

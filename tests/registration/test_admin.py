@@ -10,10 +10,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from registration import selectors, services
+from registration import selectors
 from registration.models import Mode, Notification, Registration, Status
 from tests.admin_forms import changeform_data
-from tests.factories import EventFactory, RegistrationFactory, UserFactory, answers
+from tests.factories import EventFactory, RegistrationFactory, UserFactory, register
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "admin:registration_registration_changelist"
@@ -146,8 +146,8 @@ def test_changelist_shows_each_waitlisted_persons_place_in_their_mode(staff_clie
 
 def test_cancel_action_frees_the_seat_and_promotes(staff_client):
     event = EventFactory(in_person_capacity=1)
-    holder = services.register(event=event, user=UserFactory(), mode=Mode.IN_PERSON, answers=answers())[0]
-    waiting = services.register(event=event, user=UserFactory(), mode=Mode.IN_PERSON, answers=answers())[0]
+    holder = register(event)
+    waiting = register(event)
 
     staff_client.post(reverse(CHANGELIST), {"action": "cancel_selected", "_selected_action": [holder.pk]})
 
@@ -158,8 +158,8 @@ def test_cancel_action_frees_the_seat_and_promotes(staff_client):
 
 def test_promote_action_refuses_without_a_seat_and_raises_capacity_when_asked(staff_client):
     event = EventFactory(in_person_capacity=1)
-    services.register(event=event, user=UserFactory(), mode=Mode.IN_PERSON, answers=answers())
-    waiting = services.register(event=event, user=UserFactory(), mode=Mode.IN_PERSON, answers=answers())[0]
+    register(event)
+    waiting = register(event)
 
     refused = staff_client.post(
         reverse(CHANGELIST), {"action": "promote_selected", "_selected_action": [waiting.pk]}, follow=True
@@ -189,9 +189,9 @@ def test_resend_confirmation_sends_the_registrant_their_confirmation_again(
 
 def test_capacity_page_raises_capacity_and_promotes_in_order(staff_client):
     event = EventFactory(in_person_capacity=1)
-    services.register(event=event, user=UserFactory(), mode=Mode.IN_PERSON, answers=answers())
-    first = services.register(event=event, user=UserFactory(), mode=Mode.IN_PERSON, answers=answers())[0]
-    second = services.register(event=event, user=UserFactory(), mode=Mode.IN_PERSON, answers=answers())[0]
+    register(event)
+    first = register(event)
+    second = register(event)
 
     response = staff_client.post(
         reverse("admin:registration_capacity", args=[event.pk]), {"in_person_capacity": "2", "virtual_capacity": ""}
@@ -224,8 +224,8 @@ def test_registrations_cannot_be_added_or_deleted_in_the_admin(staff_client):
 
 def test_raising_capacity_on_the_event_page_promotes_the_waitlist(staff_client):
     event = EventFactory(in_person_capacity=1)
-    services.register(event=event, user=UserFactory(), mode=Mode.IN_PERSON, answers=answers())
-    waiting = services.register(event=event, user=UserFactory(), mode=Mode.IN_PERSON, answers=answers())[0]
+    register(event)
+    waiting = register(event)
     url = reverse("admin:program_event_change", args=[event.pk])
     data = changeform_data(staff_client.get(url))
     data["in_person_capacity"] = "2"

@@ -84,7 +84,13 @@ def load(registration: Registration) -> Registration:
 
 @pytest.fixture
 def event():
-    return EventFactory(name="BRAIN NeuroAI Workshop 2030", venue_name="NIH Campus", venue_address="Bethesda, MD")
+    return EventFactory(
+        name="BRAIN NeuroAI Workshop 2030",
+        start_date=dt.date(2030, 11, 12),
+        end_date=dt.date(2030, 11, 13),
+        venue_name="NIH Campus",
+        venue_address="Bethesda, MD",
+    )
 
 
 @pytest.fixture
@@ -582,7 +588,8 @@ def test_certificate_says_virtually_for_a_virtual_attendee(past_event):
     assert "Issued November 14, 2020" in text
 
 
-def test_no_certificate_before_the_event_ends_or_without_check_in(client, attendee, event, past_event):
+def test_no_certificate_before_the_event_ends_or_without_check_in(client, attendee, past_event):
+    event = EventFactory()  # upcoming, whatever the date
     upcoming = RegistrationFactory(event=event, user=attendee, checked_in_at=timezone.now())
     absent = RegistrationFactory(event=past_event, user=attendee)
 

@@ -9,8 +9,8 @@ from django.db import connection, connections, transaction
 from bench.procs import wait_for
 from registration import selectors, services
 from registration.models import Mode, Registration, Status
-from tests.conftest import sessions_waiting_for_a_lock
-from tests.factories import EventFactory, UserFactory, answers
+from tests.factories import EventFactory, UserFactory, answers, register
+from tests.races import in_background, race, sessions_waiting_for_a_lock
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -19,28 +19,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 def postgresql_only():
     if connection.vendor != "postgresql":
         pytest.skip("select_for_update does nothing on SQLite; `make test` runs this on PostgreSQL")
-
-
-def race(jobs):
-    """Run each job in its own thread and connection, all released at once; return results and errors."""
-    barrier = threading.Barrier(len(jobs))
-    results, errors = [], []
-
-    def run(job):
-        try:
-            barrier.wait()
-            results.append(job())
-        except Exception as error:
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results, errors
 
 
 @contextlib.contextmanager
@@ -65,21 +43,6 @@ def event_locked_elsewhere(event):
     finally:
         release.set()
         holder.join(timeout=30)
-
-
-def in_background(job) -> tuple[threading.Thread, list]:
-    """Start the job in its own thread and connection; the list gets its result."""
-    results = []
-
-    def run():
-        try:
-            results.append(job())
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread, results
 
 
 def test_a_virtual_registration_without_a_limit_does_not_wait_for_the_event_lock():
@@ -169,9 +132,7 @@ def test_double_submits_by_one_person_make_one_registration():
 
 def test_cancellations_and_registrations_racing_keep_the_count_exact():
     event = EventFactory(in_person_capacity=3)
-    holders = [
-        services.register(event=event, user=UserFactory(), mode=Mode.IN_PERSON, answers=answers())[0] for _ in range(3)
-    ]
+    holders = [register(event) for _ in range(3)]
     newcomers = [UserFactory() for _ in range(10)]
 
     jobs = [lambda r=r: services.cancel(registration=r) for r in holders]

@@ -11,9 +11,10 @@ from icalendar import Calendar
 
 from registration import invites, services
 from registration.models import Mode
-from tests.factories import EventFactory, SessionFactory, UserFactory, answers
+from tests.factories import EventFactory, SessionFactory, register
 
-pytestmark = pytest.mark.django_db
+# The invites are read for their exact dates, in November 2030.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("october_2030")]
 
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
 UTC = dt.UTC
@@ -31,10 +32,6 @@ def workshop(*hours_by_day: tuple[dt.date, int, int]):
         SessionFactory(event=event, start=at(day, first), end=at(day, first + 1))
         SessionFactory(event=event, start=at(day, last - 1), end=at(day, last))
     return event
-
-
-def register(event, mode=Mode.IN_PERSON):
-    return services.register(event=event, user=UserFactory(), mode=mode, answers=answers())[0]
 
 
 def expand(ics: bytes) -> list[tuple[dt.datetime, dt.datetime, str]]:

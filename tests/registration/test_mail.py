@@ -14,15 +14,18 @@ from registration import delivery, notifications, services, tokens
 from registration.models import InviteRefresh, Mode, Notification
 from registration.tasks.mail import deliver_notification, sweep_notifications
 from registration.tasks.notices import queue_reminders, refresh_due_invites, refresh_invites
-from tests.factories import EventFactory, SessionFactory, UserFactory, answers
+from tests.factories import EventFactory, SessionFactory, UserFactory, answers, register
 
-pytestmark = pytest.mark.django_db
+# The emails and invites are read for their exact dates: the event is pinned to November 12–13, 2030.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("october_2030")]
 
 
 @pytest.fixture
 def event():
     event = EventFactory(
         name="NeuroAI 2030",
+        start_date=dt.date(2030, 11, 12),
+        end_date=dt.date(2030, 11, 13),
         contact_email="organizers@example.org",
         virtual_join_url="https://zoom.example.org/j/42",
         virtual_platform="Zoom",
@@ -41,10 +44,6 @@ def event():
     return event
 
 
-def register(event, mode=Mode.IN_PERSON, **kwargs):
-    return services.register(event=event, user=UserFactory(**kwargs), mode=mode, answers=answers())[0]
-
-
 def invite_of(message) -> Calendar:
     (calendar,) = [content for content, mimetype in message.alternatives if mimetype == "text/calendar"]
     return Calendar.from_ical(calendar)
@@ -57,7 +56,7 @@ def html_of(message) -> str:
 
 def test_confirmation_email_carries_text_html_and_an_rfc6047_invite(event, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        registration = register(event, email="ada@example.org")
+        registration = register(event, user=UserFactory(email="ada@example.org"))
 
     (message,) = mail.outbox
     assert message.subject == "You are registered for NeuroAI 2030 (in person)"
@@ -158,7 +157,7 @@ def test_sequence_rises_with_each_change_and_cancel_sends_method_cancel(event, d
 
 def test_promotion_email_goes_to_the_person_promoted(event, django_capture_on_commit_callbacks):
     holder = register(event)
-    waiting = register(event, email="next@example.org")
+    waiting = register(event, user=UserFactory(email="next@example.org"))
     mail.outbox.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -407,9 +406,7 @@ def test_a_downloaded_invite_is_kept_and_answers_304_while_unchanged(client, eve
 )
 def test_a_remembered_invite_follows_every_change_at_once(client, event, change, expect):
     register(event)  # takes the one in-person seat
-    registration, _ = services.register(
-        event=event, user=UserFactory(), mode=Mode.IN_PERSON, answers=answers(), virtual_meanwhile=False
-    )
+    registration = register(event, virtual_meanwhile=False)
     _, before = download_invite(client, registration)
     assert str(before["STATUS"]) == "TENTATIVE"
 

@@ -41,9 +41,11 @@ def test_upcoming_and_recent_events_keep_their_answers(time_machine):
     assert Registration.objects.get().badge_name == "Grace"
 
 
-def test_the_admin_says_when_answers_will_be_erased(staff_client):
+def test_the_admin_says_when_answers_will_be_erased(client, staff, time_machine):
     event = EventFactory(start_date=dt.date(2030, 1, 10), end_date=dt.date(2030, 1, 11), retention_days=30)
+    time_machine.move_to(dt.datetime(2030, 1, 1, 12, tzinfo=dt.UTC))  # before the erasure
+    client.force_login(staff)
 
-    response = staff_client.get(reverse("admin:program_event_change", args=[event.pk]))
+    response = client.get(reverse("admin:program_event_change", args=[event.pk]))
 
     assert "Will be erased on February 11, 2030; counts by mode and status are kept." in response.content.decode()

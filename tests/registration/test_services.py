@@ -11,14 +11,9 @@ from django.utils import timezone
 from program.models import Event
 from registration import invites, selectors, services
 from registration.models import Mode, Notification, Registration, Status
-from tests.factories import EventFactory, RegistrationFactory, UserFactory, answers
+from tests.factories import EventFactory, RegistrationFactory, UserFactory, answers, register
 
 pytestmark = pytest.mark.django_db
-
-
-def register(event, mode=Mode.IN_PERSON, **kwargs):
-    registration, _ = services.register(event=event, user=UserFactory(), mode=mode, answers=answers(), **kwargs)
-    return registration
 
 
 def statuses(event):
@@ -257,9 +252,7 @@ def test_mode_not_offered_is_refused():
 
 def test_consent_is_stored_with_time_and_wording_version_and_renewed_when_changed():
     event = EventFactory()
-    registration, _ = services.register(
-        event=event, user=UserFactory(), mode=Mode.IN_PERSON, answers=answers(consent_recording=True)
-    )
+    registration = register(event, answers=answers(consent_recording=True))
     first_time = registration.consent_recording_at
 
     updated = services.update_answers(registration=registration, answers=answers(consent_recording=False))
@@ -273,9 +266,7 @@ def test_consent_is_stored_with_time_and_wording_version_and_renewed_when_change
 def test_virtual_registration_drops_dietary_needs():
     event = EventFactory()
 
-    registration, _ = services.register(
-        event=event, user=UserFactory(), mode=Mode.VIRTUAL, answers=answers(dietary_needs="vegan")
-    )
+    registration = register(event, Mode.VIRTUAL, answers=answers(dietary_needs="vegan"))
 
     assert registration.dietary_needs == ""
 
@@ -283,9 +274,7 @@ def test_virtual_registration_drops_dietary_needs():
 def test_delete_account_cancels_frees_seats_and_erases_answers():
     event = EventFactory(in_person_capacity=1)
     user = UserFactory()
-    mine, _ = services.register(
-        event=event, user=user, mode=Mode.IN_PERSON, answers=answers(pronouns="she/her", accessibility_needs="captions")
-    )
+    mine = register(event, user=user, answers=answers(pronouns="she/her", accessibility_needs="captions"))
     waiting = register(event)
 
     cancelled = services.delete_account(user=user)
@@ -324,9 +313,9 @@ def personal_values_in_the_log() -> list[str]:
 
 def registered_and_edited_by_themselves():
     user = UserFactory(email="ada.quietly@example.org")
-    event = EventFactory(start_date=dt.date(2030, 1, 10), end_date=dt.date(2030, 1, 11), retention_days=30)
+    event = EventFactory(retention_days=30)
     personal = answers(badge_name="Ada Quietly", affiliation="Lab of Secrets", pronouns="xe/xem")
-    registration, _ = services.register(event=event, user=user, mode=Mode.VIRTUAL, answers=personal)
+    registration = register(event, Mode.VIRTUAL, user=user, answers=personal)
     with set_actor(user):
         edited = answers(
             badge_name="Ada Quietly",
@@ -352,8 +341,8 @@ def test_deleting_an_account_erases_its_answers_from_the_audit_log_too():
 
 
 def test_the_retention_erasure_erases_answers_from_the_audit_log_too():
-    registered_and_edited_by_themselves()
+    _, registration = registered_and_edited_by_themselves()
 
-    services.erase_expired_answers(today=dt.date(2030, 2, 11))
+    services.erase_expired_answers(today=registration.event.end_date + dt.timedelta(days=31))
 
     assert [value for value in personal_values_in_the_log() if value != "ada.quietly@example.org"] == []
