@@ -287,11 +287,12 @@ def delay(settings):
     return dt.timedelta(seconds=120)
 
 
-def third_day(event):
+def evening_session(event):
+    """A session after the last day's, which moves that day's end in every invite."""
     return SessionFactory(
         event=event,
-        start=dt.datetime(2030, 11, 14, 14, tzinfo=dt.UTC),
-        end=dt.datetime(2030, 11, 14, 15, tzinfo=dt.UTC),
+        start=dt.datetime(2030, 11, 13, 21, tzinfo=dt.UTC),
+        end=dt.datetime(2030, 11, 13, 22, tzinfo=dt.UTC),
     )
 
 
@@ -300,7 +301,7 @@ def test_a_session_added_and_deleted_within_the_delay_sends_no_update(event, del
     mail.outbox.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
-        added = third_day(event)
+        added = evening_session(event)
     with django_capture_on_commit_callbacks(execute=True):
         added.delete()
     sent_at_once = list(mail.outbox)
@@ -319,7 +320,7 @@ def test_edits_within_the_delay_send_one_update_once_it_has_passed(event, delay,
     session = event.sessions.order_by("start").first()
 
     with django_capture_on_commit_callbacks(execute=True):
-        third_day(event)
+        evening_session(event)
     session.start -= dt.timedelta(hours=1)
     with django_capture_on_commit_callbacks(execute=True):
         session.save()
@@ -331,7 +332,7 @@ def test_edits_within_the_delay_send_one_update_once_it_has_passed(event, delay,
     assert (before, after, again) == (0, 1, 0)
     (message,) = mail.outbox
     assert message.subject == "Updated times for NeuroAI 2030"
-    assert "Thursday, November 14, 2030, 9:00 – 10:00 AM EST" in message.body
+    assert "Wednesday, November 13, 2030, 3:00 – 5:00 PM EST" in message.body
     assert invite_of(message).walk("VEVENT")[0].decoded("DTSTART") == dt.datetime(2030, 11, 12, 13, tzinfo=dt.UTC)
 
 
