@@ -73,6 +73,18 @@ def icaljs_blocks(read):
 
 
 @pytest.fixture
+def occurrences(tmp_path, icaljs):
+    """What ical.js (Thunderbird's reader) puts in a calendar for an .ics: each block, the series expanded."""
+
+    def read(ics: bytes) -> list[dict]:
+        path = tmp_path / "invite.ics"
+        path.write_bytes(ics)
+        return icaljs(path, occurrences=True)
+
+    return read
+
+
+@pytest.fixture
 def event_days_across_dst():
     """Three days either side of the end of daylight saving time in New York (Sunday, November 3, 2030)."""
     return workshop(
@@ -82,7 +94,7 @@ def event_days_across_dst():
     )
 
 
-def test_each_day_is_a_block_with_its_own_hours_under_one_uid(event_days_across_dst, tmp_path, icaljs):
+def test_each_day_is_a_block_with_its_own_hours_under_one_uid(event_days_across_dst, occurrences):
     event = event_days_across_dst
     registration = register(event)
 
@@ -98,9 +110,7 @@ def test_each_day_is_a_block_with_its_own_hours_under_one_uid(event_days_across_
         ("2030-11-04T14:00:00+00:00", "2030-11-04T22:00:00+00:00"),  # Monday, 9:00 to 17:00 EST
     ]
     assert utc(expand(ics)) == expected
-    path = tmp_path / "invite.ics"
-    path.write_bytes(ics)
-    read = icaljs(path, occurrences=True)
+    read = occurrences(ics)
     assert icaljs_blocks(read) == expected
     assert {(item["uid"], item["sequence"], item["status"], item["summary"]) for item in read} == {
         (f"registration-{registration.pk}@eventsite", 0, "CONFIRMED", "NeuroAI 2030")
@@ -108,7 +118,7 @@ def test_each_day_is_a_block_with_its_own_hours_under_one_uid(event_days_across_
     assert [tz["TZID"] for tz in calendar.walk("VTIMEZONE")] == ["America/New_York"]
 
 
-def test_a_day_after_a_dst_change_keeps_its_local_hours_without_an_override(tmp_path, icaljs):
+def test_a_day_after_a_dst_change_keeps_its_local_hours_without_an_override(occurrences):
     event = workshop((dt.date(2030, 11, 2), 9, 17), (dt.date(2030, 11, 3), 9, 17))
 
     ics = invites.invite_calendar(register(event))
@@ -119,12 +129,10 @@ def test_a_day_after_a_dst_change_keeps_its_local_hours_without_an_override(tmp_
         ("2030-11-03T14:00:00+00:00", "2030-11-03T22:00:00+00:00"),
     ]
     assert utc(expand(ics)) == expected
-    path = tmp_path / "invite.ics"
-    path.write_bytes(ics)
-    assert icaljs_blocks(icaljs(path, occurrences=True)) == expected
+    assert icaljs_blocks(occurrences(ics)) == expected
 
 
-def test_a_day_without_sessions_between_two_is_left_out(tmp_path, icaljs):
+def test_a_day_without_sessions_between_two_is_left_out(occurrences):
     event = workshop((dt.date(2030, 11, 12), 9, 17), (dt.date(2030, 11, 14), 10, 15))
 
     ics = invites.invite_calendar(register(event))
@@ -134,12 +142,10 @@ def test_a_day_without_sessions_between_two_is_left_out(tmp_path, icaljs):
         ("2030-11-14T15:00:00+00:00", "2030-11-14T20:00:00+00:00"),
     ]
     assert utc(expand(ics)) == expected
-    path = tmp_path / "invite.ics"
-    path.write_bytes(ics)
-    assert icaljs_blocks(icaljs(path, occurrences=True)) == expected
+    assert icaljs_blocks(occurrences(ics)) == expected
 
 
-def test_a_one_day_event_is_a_single_vevent(tmp_path, icaljs):
+def test_a_one_day_event_is_a_single_vevent(occurrences):
     event = workshop((dt.date(2030, 11, 12), 9, 17))
 
     ics = invites.invite_calendar(register(event))
@@ -150,9 +156,7 @@ def test_a_one_day_event_is_a_single_vevent(tmp_path, icaljs):
         at(dt.date(2030, 11, 12), 9),
         at(dt.date(2030, 11, 12), 17),
     )
-    path = tmp_path / "invite.ics"
-    path.write_bytes(ics)
-    assert icaljs_blocks(icaljs(path, occurrences=True)) == [("2030-11-12T14:00:00+00:00", "2030-11-12T22:00:00+00:00")]
+    assert icaljs_blocks(occurrences(ics)) == [("2030-11-12T14:00:00+00:00", "2030-11-12T22:00:00+00:00")]
 
 
 def test_without_an_agenda_each_date_is_a_working_day():
@@ -166,7 +170,7 @@ def test_without_an_agenda_each_date_is_a_working_day():
     ]
 
 
-def test_cancelling_cancels_every_day_of_the_series(event_days_across_dst, tmp_path, icaljs):
+def test_cancelling_cancels_every_day_of_the_series(event_days_across_dst, occurrences):
     registration = register(event_days_across_dst)
     services.cancel(registration=registration)
     registration.refresh_from_db()
@@ -178,9 +182,7 @@ def test_cancelling_cancels_every_day_of_the_series(event_days_across_dst, tmp_p
     assert str(calendar["METHOD"]) == "CANCEL"
     assert "RECURRENCE-ID" not in series and "RRULE" in series
     assert (str(series["UID"]), series["SEQUENCE"]) == (f"registration-{registration.pk}@eventsite", 1)
-    path = tmp_path / "cancel.ics"
-    path.write_bytes(ics)
-    read = icaljs(path, occurrences=True)
+    read = occurrences(ics)
     assert len(read) == 3
     assert {(item["method"], item["status"], item["uid"]) for item in read} == {
         ("CANCEL", "CANCELLED", f"registration-{registration.pk}@eventsite")
