@@ -28,9 +28,17 @@ class CountingBackend(EmailBackend):
 
 
 class FailingBackend(EmailBackend):
-    """A mail server that answers every message with `error`."""
+    """A mail server that answers every message with `error`, counting the connections closed; closing one raises
+    `close_error` if set."""
 
     error: Exception = smtplib.SMTPServerDisconnected("Connection unexpectedly closed")  # set by the test
+    close_error: Exception | None = None
+    closed = 0
 
     def send_messages(self, messages):
         raise type(self).error
+
+    def close(self):
+        type(self).closed += 1
+        if type(self).close_error is not None:
+            raise type(self).close_error
