@@ -36,9 +36,9 @@ def failing_backend(settings):
 
     settings.EMAIL_BACKEND = "tests.mail_backends.FailingBackend"
     FailingBackend.error = smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
-    FailingBackend.closed, FailingBackend.close_error = 0, None
+    FailingBackend.closed, FailingBackend.open_error, FailingBackend.close_error = 0, None, None
     yield FailingBackend
-    FailingBackend.close_error = None
+    FailingBackend.open_error = FailingBackend.close_error = None
     delivery.drop_mail_connection()
 
 
@@ -194,3 +194,23 @@ def test_each_worker_thread_opens_its_own_connection(settings):
 
     assert len(there) == 1
     assert there[0] is not here
+
+
+def test_a_worker_thread_whose_first_connection_is_refused_can_try_again(failing_backend):
+    """What deliver does when the mail server is down: drop the connection it could not open, retry later."""
+    failing_backend.open_error = ConnectionRefusedError("Connection refused")
+    outcomes = []
+
+    def worker():
+        for _ in range(2):
+            try:
+                delivery.mail_connection()
+            except OSError as error:
+                delivery.drop_mail_connection()
+                outcomes.append(type(error).__name__)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+
+    assert outcomes == ["ConnectionRefusedError", "ConnectionRefusedError"]
