@@ -245,6 +245,22 @@ def test_registration_outside_the_window_is_refused():
     assert Registration.objects.count() == 0
 
 
+def test_why_registration_is_closed_is_judged_at_the_time_given():
+    event = EventFactory(
+        timezone="Europe/Berlin",
+        registration_opens=dt.datetime(2030, 9, 2, 7, 0, tzinfo=dt.UTC),
+        registration_closes=dt.datetime(2030, 11, 1, 12, 0, tzinfo=dt.UTC),
+    )
+
+    def reason(moment):
+        return services.registration_closed_reason(event, now=moment)
+
+    assert reason(dt.datetime(2030, 8, 1, tzinfo=dt.UTC)) == "Registration opens September 2, 2030 at 09:00 CEST."
+    assert reason(event.registration_opens) == ""
+    assert reason(dt.datetime(2030, 11, 2, tzinfo=dt.UTC)) == "Registration for this event has closed."
+    assert reason(dt.datetime(2030, 11, 14, 12, tzinfo=dt.UTC)) == "This event has already taken place."
+
+
 def test_mode_not_offered_is_refused():
     virtual_only = EventFactory(in_person_capacity=0, is_virtual=True)
     room_only = EventFactory(is_virtual=False)
