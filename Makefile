@@ -8,7 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/eventsite
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-noto-core fonts-noto-cjk
 TEST_SYSTEM_PACKAGES := chromium poppler-utils zbar-tools
 
-.PHONY: run test lint bench worker system-packages test-system-packages clean
+.PHONY: run test lint bench mutation worker system-packages test-system-packages clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -73,3 +73,14 @@ BENCH_SYSTEM_PACKAGES := wrk hyperfine time redis-server
 bench: system-packages $(VENV)/.installed
 	$(call apt_install,$(BENCH_SYSTEM_PACKAGES))
 	$(PY) -m bench.run $(if $(BASELINE),--baseline $(BASELINE))
+
+# Measures how many small changes (mutants) to the modules that keep the README's promises the unit tests
+# notice, and writes tests/MUTATION.md; mutmut's settings are [tool.mutmut] in pyproject.toml. Not part of
+# `make test`: a measurement, not a gate. Starts clean each time, so no verdict outlives the tests it came from.
+# One module: make mutation MUTANTS='registration.tokens.*'
+MUTATION_CHILDREN ?= 2
+
+mutation: $(VENV)/.installed
+	rm -rf mutants
+	$(VENV)/bin/mutmut run --max-children $(MUTATION_CHILDREN) $(MUTANTS)
+	$(PY) tests/mutation_report.py

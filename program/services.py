@@ -1,5 +1,6 @@
 """Organizer writes that span rows or carry a rule: duplicating an event, recording consent, publishing."""
 
+import itertools
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -140,16 +141,17 @@ def _next_slug(slug: str, old_year: int, new_year: int) -> str:
 
 
 def _free_slug(base: str) -> str:
-    """`base` if no event has it, else the first free `base-copy`, `base-copy-2`, ..."""
+    """`base` if no event has it, else the first free `base-copy`, `base-copy-2`, ... (cut to fit the field).
+
+    A cut candidate no longer starts with `base`, so `taken` may not hold it: each is also looked up."""
     taken = set(Event.objects.filter(slug__startswith=base).values_list("slug", flat=True))
     if base not in taken:
         return base
-    for n in range(1, len(taken) + 2):
+    for n in itertools.count(1):
         suffix = "-copy" if n == 1 else f"-copy-{n}"
         candidate = f"{base[: SLUG_MAX_LENGTH - len(suffix)]}{suffix}"
         if candidate not in taken and not Event.objects.filter(slug=candidate).exists():
             return candidate
-    raise AssertionError("unreachable: one of len(taken) + 1 candidates is free")
 
 
 @transaction.atomic

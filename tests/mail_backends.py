@@ -28,9 +28,23 @@ class CountingBackend(EmailBackend):
 
 
 class FailingBackend(EmailBackend):
-    """A mail server that answers every message with `error`."""
+    """A mail server that answers every message with `error`, counting the connections closed; opening or closing
+    one raises `open_error` or `close_error` if set."""
 
     error: Exception = smtplib.SMTPServerDisconnected("Connection unexpectedly closed")  # set by the test
+    open_error: Exception | None = None
+    close_error: Exception | None = None
+    closed = 0
+
+    def open(self):
+        if type(self).open_error is not None:
+            raise type(self).open_error
+        return super().open()
 
     def send_messages(self, messages):
         raise type(self).error
+
+    def close(self):
+        type(self).closed += 1
+        if type(self).close_error is not None:
+            raise type(self).close_error

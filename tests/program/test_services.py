@@ -21,6 +21,7 @@ pytestmark = pytest.mark.django_db
 
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
 UTC = dt.UTC
+SLUG_MAX_LENGTH = Event._meta.get_field("slug").max_length
 
 
 def local(moment: dt.datetime) -> tuple[dt.date, dt.time]:
@@ -40,6 +41,16 @@ def test_publish_recording_refused_without_consent_saves_nothing(staff):
     assert refused.value.reason == "Speaker consent has not been recorded."
     recording.refresh_from_db()
     assert (recording.is_published, recording.published_at) == (False, None)
+
+
+def test_publish_refusal_names_the_recording_and_why(staff):
+    recording = RecordingFactory()
+
+    with pytest.raises(services.PublishRefused) as refused:
+        services.publish_recording(recording=recording, actor=staff)
+
+    assert refused.value.recording == recording
+    assert str(refused.value) == f"Cannot publish “{recording}”: Speaker consent has not been recorded."
 
 
 def test_record_consent_then_publish(staff):
@@ -274,6 +285,38 @@ def test_shift_local_keeps_wall_clock_into_spring_forward():
     shifted = services.shift_local(moment, days=7, tz=NEW_YORK)  # 2031-03-10 is EDT
 
     assert shifted.astimezone(UTC) == dt.datetime(2031, 3, 10, 13, 0, tzinfo=UTC)
+
+
+def test_shift_local_keeps_wall_clock_in_the_events_timezone_not_the_sites():
+    berlin = zoneinfo.ZoneInfo("Europe/Berlin")  # the site's default is New York
+    moment = dt.datetime(2031, 3, 24, 9, 0, tzinfo=berlin)  # CET, UTC+1
+
+    shifted = services.shift_local(moment, days=7, tz=berlin)  # 2031-03-31 is CEST, UTC+2
+
+    assert shifted.astimezone(UTC) == dt.datetime(2031, 3, 31, 7, 0, tzinfo=UTC)
+
+
+def test_duplicate_event_cuts_a_slug_of_full_length_to_fit_the_year(staff):
+    longest = "n" * SLUG_MAX_LENGTH
+    event = EventFactory(slug=longest, name="NeuroAI Workshop", start_date=dt.date(2030, 11, 12))
+
+    copy = services.duplicate_event(event=event, new_start_date=dt.date(2031, 11, 11), actor=staff)
+
+    assert copy.slug == longest[: SLUG_MAX_LENGTH - 5] + "-2031"
+
+
+def test_duplicate_event_slugs_of_full_length_stay_within_it_and_apart(staff):
+    with_year = "n" * (SLUG_MAX_LENGTH - 5) + "-2030"
+    event = EventFactory(slug=with_year, name="NeuroAI Workshop 2030", start_date=dt.date(2030, 11, 12))
+    EventFactory(slug=with_year.replace("2030", "2031"))
+
+    copies = [
+        services.duplicate_event(event=event, new_start_date=dt.date(2031, 11, 11), actor=staff).slug for _ in range(3)
+    ]
+
+    assert copies == ["n" * (SLUG_MAX_LENGTH - 5) + "-copy"] + [  # the year goes to make room for the suffix
+        "n" * (SLUG_MAX_LENGTH - 7) + f"-copy-{n}" for n in (2, 3)
+    ]
 
 
 def test_duplicate_event_person_reused_not_copied(autumn_event, staff):

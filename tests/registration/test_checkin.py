@@ -185,6 +185,107 @@ def test_typed_code_of_another_event_names_that_event(event, staff):
     assert "Connectomics Retreat 2031" in result.message
 
 
+def test_genuine_badge_of_a_deleted_event_is_for_another_event(event, staff):
+    elsewhere = RegistrationFactory(event=EventFactory(name="Connectomics Retreat 2031"))
+    badge = checkin_url(elsewhere)
+    elsewhere.event.delete()
+
+    result = checkin.check_in(event=event, entry=badge, actor=staff)
+
+    assert result.outcome == Outcome.WRONG_EVENT
+    assert result.message == "This badge is for another event, not NeuroAI Workshop 2030. Not checked in."
+
+
+def test_check_in_without_an_affiliation_names_only_the_person(event, staff):
+    ada = RegistrationFactory(event=event, badge_name="Ada Lovelace", affiliation="")
+
+    assert checkin.check_in(event=event, entry=ada.checkin_code, actor=staff).message == "Ada Lovelace is checked in."
+
+
+def test_check_in_is_logged_with_who_checked_in_whom(event, ada, staff, caplog):
+    caplog.set_level("INFO", logger="registration.checkin")
+
+    checkin.check_in(event=event, entry=ada.checkin_code, actor=staff)
+
+    assert [record.getMessage() for record in caplog.records] == [
+        f"Checked in registration {ada.pk} for event {event.pk} by user {staff.pk}"
+    ]
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        {"status": Status.CANCELLED},
+        {"status": Status.WAITLISTED, "waitlisted_at": NOON_UTC},
+        {"mode": Mode.VIRTUAL},
+        {"checked_in_at": NOON_UTC},
+    ],
+    ids=["cancelled", "waitlisted", "virtual", "checked in"],
+)
+def test_a_refused_person_is_shown_to_the_volunteer(event, staff, state):
+    person = RegistrationFactory(event=event, **state)
+
+    assert checkin.check_in(event=event, entry=person.checkin_code, actor=staff).registration == person
+
+
+def test_a_registration_without_a_badge_name_is_this_person(event, staff):
+    erased = RegistrationFactory(event=event, badge_name="", status=Status.CANCELLED)
+
+    result = checkin.check_in(event=event, entry=erased.checkin_code, actor=staff)
+
+    assert result.message == "This person cancelled this registration. Not checked in: send them to the organizer."
+
+
+def test_waitlisted_for_a_virtual_seat_is_on_the_virtual_waitlist(event, staff):
+    waiting = RegistrationFactory(
+        event=event, badge_name="Alan Turing", mode=Mode.VIRTUAL, status=Status.WAITLISTED, waitlisted_at=NOON_UTC
+    )
+
+    result = checkin.check_in(event=event, entry=waiting.checkin_code, actor=staff)
+
+    assert result.message == (
+        "Alan Turing is on the virtual waitlist and has no seat in the room. Not checked in. "
+        "They hold no virtual seat either. Ask the organizer whether a seat is free."
+    )
+
+
+def test_scan_that_kept_only_the_query_string_checks_in(event, ada, staff):
+    entry = f"?t={checkin_token(ada)}"
+
+    assert checkin.check_in(event=event, entry=entry, actor=staff).outcome == Outcome.CHECKED_IN
+
+
+def test_a_path_without_a_token_is_not_a_badge_link(event, staff):
+    result = checkin.check_in(event=event, entry=desk_url(event), actor=staff)
+
+    assert (result.outcome, result.message) == (
+        Outcome.INVALID,
+        "That link is not a badge's check-in link. Type the code printed on the badge.",
+    )
+
+
+def test_badge_links_up_to_2000_characters_are_read_and_longer_entries_are_not(event, ada, staff):
+    link = checkin_url(ada) + "&from="
+    longest = link + "x" * (checkin.MAX_ENTRY_LENGTH - len(link))
+
+    too_long = checkin.check_in(event=event, entry=longest + "x", actor=staff)
+    assert too_long.outcome == Outcome.INVALID
+    assert too_long.message.startswith(f"“{longest[:39]}…” is not a check-in code.")
+    assert checkin.check_in(event=event, entry=longest, actor=staff).outcome == Outcome.CHECKED_IN
+
+
+@pytest.mark.parametrize(
+    ("entry", "shown"), [("Ada " * 9 + "Ada!", "Ada " * 9 + "Ada!"), ("Ada " * 9 + "Ada!!", "Ada " * 9 + "Ada…")]
+)
+def test_a_long_entry_that_is_no_code_is_shown_cut_to_40_characters(event, staff, entry, shown):
+    result = checkin.check_in(event=event, entry=entry, actor=staff)
+
+    assert result.message == (
+        f"“{shown}” is not a check-in code. A code has 8 letters and digits, like K7PM 2QXD. "
+        "To find someone by name, use the search."
+    )
+
+
 @pytest.mark.parametrize("shape", ["token", "url"])
 def test_forged_token_is_refused(event, ada, staff, shape):
     forged = tampered(checkin_token(ada))
@@ -281,6 +382,20 @@ def test_search_matches_name_email_and_affiliation_case_insensitively(event):
     assert checkin.search(event, "\x00", by_email=True) == []
     # A volunteer who may only check people in does not search by email.
     assert checkin.search(event, "amazing", by_email=False) == []
+
+
+def test_search_matches_every_word_email_included(event):
+    ada = RegistrationFactory(event=event, badge_name="Ada Lovelace")
+    RegistrationFactory(event=event, badge_name="Ada Byron")
+
+    assert checkin.search(event, "lovelace ada", by_email=True) == [ada]
+    assert checkin.search(event, "lovelace ada", by_email=False) == [ada]
+
+
+def test_search_ignores_a_nul_in_the_query(event):
+    ada = RegistrationFactory(event=event, badge_name="Ada Lovelace")
+
+    assert checkin.search(event, "Ada\x00", by_email=True) == [ada]
 
 
 def test_search_returns_at_most_twenty_in_name_order(event):
@@ -453,6 +568,16 @@ def test_search_for_nobody_says_so(staff_client, event):
 def test_desk_queries_do_not_grow_with_search_results(staff_client, event, django_assert_max_num_queries):
     for number in range(15):
         RegistrationFactory(event=event, badge_name=f"Neuro Person {number}")
+
+    with django_assert_max_num_queries(8):
+        response = staff_client.get(desk_url(event, q="neuro"))
+
+    assert len(response.context["people"]) == 15
+
+
+def test_desk_queries_do_not_grow_with_people_already_checked_in(staff_client, event, django_assert_max_num_queries):
+    for number in range(15):
+        RegistrationFactory(event=event, badge_name=f"Neuro Person {number}", checked_in_at=NOON_UTC)
 
     with django_assert_max_num_queries(8):
         response = staff_client.get(desk_url(event, q="neuro"))

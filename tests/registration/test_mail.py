@@ -11,7 +11,7 @@ from icalendar import Calendar
 
 from program import caching
 from registration import delivery, notifications, services, tokens
-from registration.models import InviteRefresh, Mode, Notification
+from registration.models import InviteRefresh, Mode, Notification, Registration
 from registration.tasks.mail import deliver_notification, sweep_notifications
 from registration.tasks.notices import queue_reminders, refresh_due_invites, refresh_invites
 from tests.factories import EventFactory, SessionFactory, UserFactory, answers, register
@@ -279,6 +279,22 @@ def test_an_edit_that_changes_nothing_in_the_invite_sends_nothing(event, django_
         session.save()
 
     assert mail.outbox == []
+
+
+def test_an_edit_that_changes_nothing_in_the_invite_sends_nothing_after_a_mode_change(
+    event, django_capture_on_commit_callbacks
+):
+    """The mode change's notice carries the new invite: what an agenda edit is compared with from then on."""
+    registration = services.change_mode(registration=register(event), mode=Mode.VIRTUAL)
+    mail.outbox.clear()
+    session = event.sessions.first()
+
+    session.title = "A better title"
+    with django_capture_on_commit_callbacks(execute=True):
+        session.save()
+
+    assert mail.outbox == []
+    assert registration.invite_fingerprint == Registration.objects.get(pk=registration.pk).invite_fingerprint
 
 
 @pytest.fixture

@@ -49,3 +49,24 @@ def test_the_admin_says_when_answers_will_be_erased(client, staff, time_machine)
     response = client.get(reverse("admin:program_event_change", args=[event.pk]))
 
     assert "Will be erased on February 11, 2030; counts by mode and status are kept." in response.content.decode()
+
+
+def test_an_event_still_within_its_retention_holds_back_no_other_events_erasure():
+    """Whichever order the events are read in, the one not yet due sits between two that are."""
+    first = EventFactory(start_date=dt.date(2030, 1, 1), end_date=dt.date(2030, 1, 1), retention_days=0)
+    recent = EventFactory(start_date=dt.date(2030, 1, 5), end_date=dt.date(2030, 1, 5), retention_days=365)
+    last = EventFactory(start_date=dt.date(2030, 1, 9), end_date=dt.date(2030, 1, 9), retention_days=0)
+    for event in (first, recent, last):
+        RegistrationFactory(event=event, badge_name="Ada")
+
+    assert erase_expired_answers(today=dt.date(2030, 2, 1)) == 2
+
+    assert Registration.objects.get(event=recent).badge_name == "Ada"
+
+
+def test_events_whose_retention_has_not_passed_are_checked_in_one_query(django_assert_num_queries):
+    for day in (1, 5, 9):
+        EventFactory(start_date=dt.date(2030, 1, day), end_date=dt.date(2030, 1, day), retention_days=365)
+
+    with django_assert_num_queries(1):
+        assert erase_expired_answers(today=dt.date(2030, 2, 1)) == 0

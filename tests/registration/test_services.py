@@ -240,6 +240,22 @@ def test_registration_outside_the_window_is_refused():
     assert Registration.objects.count() == 0
 
 
+def test_why_registration_is_closed_is_judged_at_the_time_given():
+    event = EventFactory(
+        timezone="Europe/Berlin",
+        registration_opens=dt.datetime(2030, 9, 2, 7, 0, tzinfo=dt.UTC),
+        registration_closes=dt.datetime(2030, 11, 1, 12, 0, tzinfo=dt.UTC),
+    )
+
+    def reason(moment):
+        return services.registration_closed_reason(event, now=moment)
+
+    assert reason(dt.datetime(2030, 8, 1, tzinfo=dt.UTC)) == "Registration opens September 2, 2030 at 09:00 CEST."
+    assert reason(event.registration_opens) == ""
+    assert reason(dt.datetime(2030, 11, 2, tzinfo=dt.UTC)) == "Registration for this event has closed."
+    assert reason(dt.datetime(2030, 11, 14, 12, tzinfo=dt.UTC)) == "This event has already taken place."
+
+
 def test_mode_not_offered_is_refused():
     virtual_only = EventFactory(in_person_capacity=0, is_virtual=True)
     room_only = EventFactory(is_virtual=False)
@@ -261,6 +277,19 @@ def test_consent_is_stored_with_time_and_wording_version_and_renewed_when_change
     assert registration.code_of_conduct_version == "2024-10"
     assert registration.code_of_conduct_accepted_at is not None
     assert (updated.consent_recording, updated.consent_recording_at > first_time) == (False, True)
+
+
+def test_changing_other_answers_keeps_when_consent_was_given():
+    registration, _ = services.register(
+        event=EventFactory(), user=UserFactory(), mode=Mode.IN_PERSON, answers=answers(consent_recording=True)
+    )
+    given_at = registration.consent_recording_at
+
+    updated = services.update_answers(
+        registration=registration, answers=answers(badge_name="Ada King", consent_recording=True)
+    )
+
+    assert (updated.badge_name, updated.consent_recording, updated.consent_recording_at) == ("Ada King", True, given_at)
 
 
 def test_virtual_registration_drops_dietary_needs():
@@ -346,3 +375,34 @@ def test_the_retention_erasure_erases_answers_from_the_audit_log_too():
     services.erase_expired_answers(today=registration.event.end_date + dt.timedelta(days=31))
 
     assert [value for value in personal_values_in_the_log() if value != "ada.quietly@example.org"] == []
+
+
+def test_erasure_leaves_blank_answers_and_a_log_that_says_which_fields_were_erased():
+    user, registration = registered_and_edited_by_themselves()
+    made_by_them = list(LogEntry.objects.filter(actor=user).values_list("pk", flat=True))
+
+    services.delete_account(user=user)
+
+    registration.refresh_from_db()
+    assert (registration.career_stage, registration.dietary_needs) == ("", "")
+    entries = LogEntry.objects.get_for_object(registration)
+    personal = [
+        values for entry in entries for field, values in entry.changes.items() if field in services.PERSONAL_FIELDS
+    ]
+    assert len(personal) > 1
+    assert all(values == [services.ERASED, services.ERASED] for values in personal)
+    assert {entry.changes_text for entry in entries} == {""}
+    assert set(LogEntry.objects.filter(pk__in=made_by_them).values_list("actor_email", flat=True)) == {""}
+
+
+def test_a_promotion_records_when_and_raises_the_invite_past_every_earlier_one(time_machine):
+    event = EventFactory(in_person_capacity=1)
+    holder, waiting = register(event), register(event)
+    Registration.objects.filter(pk=waiting.pk).update(invite_sequence=3)  # three invites went out before
+    promoted_at = dt.datetime(2030, 10, 1, 12, tzinfo=dt.UTC)
+    time_machine.move_to(promoted_at, tick=False)
+
+    services.cancel(registration=holder)
+
+    waiting.refresh_from_db()
+    assert (waiting.status, waiting.confirmed_at, waiting.invite_sequence) == (Status.CONFIRMED, promoted_at, 4)
