@@ -242,6 +242,8 @@ def test_registration_outside_the_window_is_refused():
 
 def test_why_registration_is_closed_is_judged_at_the_time_given():
     event = EventFactory(
+        start_date=dt.date(2030, 11, 12),
+        end_date=dt.date(2030, 11, 13),
         timezone="Europe/Berlin",
         registration_opens=dt.datetime(2030, 9, 2, 7, 0, tzinfo=dt.UTC),
         registration_closes=dt.datetime(2030, 11, 1, 12, 0, tzinfo=dt.UTC),
